@@ -1,0 +1,14 @@
+"""AoiZora: a compiler-mediated topology planner for video diffusion transformers on TPU slices.
+
+Importing this package is cheap: it does not import JAX or initialise any backend. The C++ core
+is ``aoizora._core``; the JAX/XLA adapter lives in ``aoizora.compiler``.
+"""
+
+__version__ = "0.1.0"
+
+
+def core():
+    """The nanobind extension module (C++ core), imported on first use."""
+    from aoizora import _core
+
+    return _core

@@ -1,0 +1,48 @@
+"""Process environment for compiling without a TPU.
+
+JAX reads these variables once, when it first initialises its backends, so they must be set before
+the first ``import jax`` that touches a backend. Call :func:`configure` first thing in any process
+that compiles (the CLI and the compile workers do).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Compile-only TPU topologies come from libtpu; the runtime backend stays the CPU so that no TPU
+# chip (and no cloud metadata server) is looked for. libtpu prints warnings about unset
+# TPU_ACCELERATOR_TYPE / TPU_WORKER_HOSTNAMES when initialised without a TPU; they are harmless
+# for compile-only use.
+_DEFAULTS = {
+    "JAX_PLATFORMS": "cpu",
+    "TPU_SKIP_MDS_QUERY": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+
+
+def configure(cpu_devices: int | None = None) -> None:
+    """Set the environment for AOT TPU compiles plus ``cpu_devices`` host CPU devices.
+
+    ``cpu_devices`` forces the XLA CPU backend to expose that many devices (the CPU fallback
+    compiler and the numerical tests use them). It only takes effect before JAX initialises.
+    """
+    for key, value in _DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if cpu_devices is not None:
+        if cpu_devices < 1:
+            raise ValueError(f"cpu_devices must be >= 1, got {cpu_devices}")
+        os.environ["JAX_NUM_CPU_DEVICES"] = str(cpu_devices)
+        flags = [
+            f
+            for f in os.environ.get("XLA_FLAGS", "").split()
+            if not f.startswith("--xla_force_host_platform_device_count")
+        ]
+        flags.append(f"--xla_force_host_platform_device_count={cpu_devices}")
+        os.environ["XLA_FLAGS"] = " ".join(flags)
+
+
+def libtpu_available() -> bool:
+    """True when the libtpu wheel is importable (needed for TPU ahead-of-time compiles)."""
+    import importlib.util
+
+    return importlib.util.find_spec("libtpu") is not None

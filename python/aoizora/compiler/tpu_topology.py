@@ -1,0 +1,86 @@
+"""Compile-only TPU devices for a slice spec such as ``v5e:2x4``, built by libtpu on a CPU host.
+
+See shared/reference/tpu-hardware.md section 6 and docs/compilers.md for what was verified.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+# JAX/libtpu topology names per generation (the prefix of get_topology_desc's topology_name).
+_LIBTPU_PREFIX = {"v4": "v4", "v5e": "v5e", "v5p": "v5", "v6e": "v6e", "tpu7x": "tpu7x"}
+
+_SPEC_RE = re.compile(r"^(?P<gen>[a-z0-9]+):(?P<shape>\d+(?:x\d+){1,2})$")
+
+
+@dataclass(frozen=True)
+class SliceSpec:
+    generation: str
+    shape: tuple[int, ...]
+
+    @property
+    def num_chips(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __str__(self) -> str:
+        return f"{self.generation}:{'x'.join(map(str, self.shape))}"
+
+
+def parse_slice_spec(spec: str) -> SliceSpec:
+    """Parse ``gen:AxB[xC]``; the C++ topology module decides which shapes exist."""
+    m = _SPEC_RE.match(spec.strip())
+    if not m:
+        raise ValueError(f"bad topology spec {spec!r}: expected GEN:AxB or GEN:AxBxC, e.g. v5e:2x4")
+    gen = m.group("gen")
+    if gen not in _LIBTPU_PREFIX:
+        raise ValueError(
+            f"unknown TPU generation {gen!r} in {spec!r}; known: {', '.join(_LIBTPU_PREFIX)}"
+        )
+    return SliceSpec(gen, tuple(int(d) for d in m.group("shape").split("x")))
+
+
+def _wrap(spec: SliceSpec) -> tuple[bool, bool, bool]:
+    dims = list(spec.shape) + [1] * (3 - len(spec.shape))
+    if spec.generation in ("v5e", "v6e"):
+        w = [d == 16 for d in dims]
+    else:
+        every = all(d % 4 == 0 for d in spec.shape)
+        w = [every and d > 1 for d in dims]
+    return (w[0], w[1], w[2])
+
+
+def _chips_per_host_bounds(spec: SliceSpec) -> tuple[int, int, int]:
+    # Compile-only topologies use 2x2x1 hosts for every generation (as MaxText does); the host
+    # split changes process_index only, not coordinates or ids (docs/compilers.md).
+    dims = list(spec.shape) + [1] * (3 - len(spec.shape))
+    return (min(2, dims[0]), min(2, dims[1]), 1)
+
+
+@functools.lru_cache(maxsize=None)
+def tpu_topology(spec: str):
+    """The libtpu ``TopologyDescription`` for a slice; its ``.devices`` carry ids and coords."""
+    from aoizora.compiler import env
+
+    env.configure()
+    s = parse_slice_spec(spec)
+    from jax.experimental import topologies
+
+    chip_config = "megacore" if s.generation in ("v4", "v5p") else "default"
+    return topologies.get_topology_desc(
+        f"{_LIBTPU_PREFIX[s.generation]}:{'x'.join(map(str, s.shape))}",
+        platform="tpu",
+        chip_config_name=chip_config,
+        chips_per_host_bounds=_chips_per_host_bounds(s),
+        num_slices=1,
+        wrap=_wrap(s),
+    )
+
+
+def tpu_devices(spec: str) -> list:
+    """Compile-only TPU devices of the slice, in the order libtpu lists them."""
+    return list(tpu_topology(spec).devices)
