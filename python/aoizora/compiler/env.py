@@ -12,8 +12,11 @@ import os
 # Compile-only TPU topologies come from libtpu; the runtime backend stays the CPU so that no TPU
 # chip (and no cloud metadata server) is looked for. libtpu prints warnings about unset
 # TPU_ACCELERATOR_TYPE / TPU_WORKER_HOSTNAMES when initialised without a TPU; they are harmless
-# for compile-only use.
+# for compile-only use. libtpu also takes a host-wide lock (/tmp/libtpu_lockfile) so that one
+# process owns the chips; parallel compile workers never touch a chip, so they opt out of it
+# (without this, a second concurrent worker fails with "ABORTED: ... multi-process lockfile").
 _DEFAULTS = {
+    "ALLOW_MULTIPLE_LIBTPU_LOAD": "1",
     "JAX_PLATFORMS": "cpu",
     "TPU_SKIP_MDS_QUERY": "1",
     "TF_CPP_MIN_LOG_LEVEL": "2",

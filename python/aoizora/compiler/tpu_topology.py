@@ -61,7 +61,7 @@ def _chips_per_host_bounds(spec: SliceSpec) -> tuple[int, int, int]:
     return (min(2, dims[0]), min(2, dims[1]), 1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tpu_topology(spec: str):
     """The libtpu ``TopologyDescription`` for a slice; its ``.devices`` carry ids and coords."""
     from aoizora.compiler import env

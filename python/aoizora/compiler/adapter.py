@@ -1,0 +1,289 @@
+"""The compiler adapter: lower a candidate (in process, cheap) and compile it for a slice (in a
+separate worker process, with a timeout, cached on disk), one at a time or several in parallel.
+
+A *candidate* is any object with ``mesh_shape()``, ``axis_names()`` and ``label()`` (for Wan 2.1,
+``aoizora.models.Candidate``); its label is the text the workload factory parses back. The
+*workload* names the factory that builds the computation (default: the Wan 2.1 step; see
+:mod:`aoizora.compiler.job`).
+
+Compilers: ``"tpu"`` is the TPU compiler itself, ahead of time through libtpu's topology
+description (the default); ``"cpu"`` is the XLA CPU backend with a forced host device count, a
+fallback labelled as such in every result (other fusion, collective lowering and memory figures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+from aoizora.compiler import env
+from aoizora.compiler.cache import CompileCache, cache_key
+from aoizora.compiler.job import CompileJob, CompileResult, LowerResult, Workload
+
+DEFAULT_TIMEOUT_S = 1800.0
+# Only deterministic outcomes are cached; a timeout or a crash may not repeat.
+_CACHEABLE = ("ok", "oom")
+
+
+class CandidateLike(Protocol):
+    def mesh_shape(self) -> tuple[int, ...]: ...
+    def axis_names(self) -> tuple[str, ...]: ...
+    def label(self) -> str: ...
+
+
+def default_workers() -> int:
+    """``$AOIZORA_COMPILE_WORKERS`` if set, else ``os.cpu_count()``."""
+    value = os.environ.get("AOIZORA_COMPILE_WORKERS")
+    if value:
+        n = int(value)
+        if n < 1:
+            raise ValueError(f"AOIZORA_COMPILE_WORKERS must be >= 1, got {value!r}")
+        return n
+    return os.cpu_count() or 1
+
+
+def make_job(
+    candidate: CandidateLike,
+    topology: str,
+    *,
+    workload: Workload | None = None,
+    compiler: str = "tpu",
+    options: dict[str, Any] | None = None,
+    device_ids: Sequence[int] | None = None,
+) -> CompileJob:
+    from aoizora.compiler.tpu_topology import parse_slice_spec
+
+    spec = parse_slice_spec(topology)  # validates the spec with a clear error
+    return CompileJob(
+        workload=workload or Workload(),
+        candidate=candidate.label(),
+        mesh_shape=tuple(int(d) for d in candidate.mesh_shape()),
+        axis_names=tuple(candidate.axis_names()),
+        topology=str(spec),
+        compiler=compiler,
+        options=tuple(sorted((str(k), str(v)) for k, v in (options or {}).items())),
+        device_ids=None if device_ids is None else tuple(int(i) for i in device_ids),
+    )
+
+
+def lower(
+    candidate: CandidateLike, *, workload: Workload | None = None, compiler: str = "tpu"
+) -> LowerResult:
+    """Pre-compile HLO text (``lowered.as_text(dialect="hlo")``) and timing, in this process.
+
+    Lowers against an AbstractMesh, so no devices are needed; the text equals the lowering
+    against the slice's concrete devices (docs/compilers.md).
+    """
+    job = CompileJob(
+        workload=workload or Workload(),
+        candidate=candidate.label(),
+        mesh_shape=tuple(int(d) for d in candidate.mesh_shape()),
+        axis_names=tuple(candidate.axis_names()),
+        topology="",  # lowering does not depend on the slice
+        compiler=compiler,
+    )
+    return lower_job_text(job)
+
+
+def lower_job_text(job: CompileJob) -> LowerResult:
+    env.configure()
+    from aoizora.compiler.lowering import lower_job
+
+    return lower_job(job)[1]
+
+
+def _run_worker(job: CompileJob, key: str, timeout_s: float) -> CompileResult:
+    """Run one job in a fresh Python process; classify how it ended."""
+    with tempfile.TemporaryDirectory(prefix="aoizora-compile-") as tmp:
+        job_path, result_path, log_path = (Path(tmp) / n for n in ("job.json", "out.json", "log"))
+        job_path.write_text(json.dumps({**json.loads(job.to_json()), "key": key}))
+        cmd = [sys.executable, "-m", "aoizora.compiler.worker", str(job_path), str(result_path)]
+        t0 = time.perf_counter()
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            try:
+                rc = proc.wait(timeout=timeout_s)
+                status = None
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # the worker's own session, started above
+                proc.wait()
+                rc, status = proc.returncode, "timeout"
+        wall = time.perf_counter() - t0
+        if status is None and result_path.exists():
+            result = CompileResult.from_dict(json.loads(result_path.read_text()))
+            result.wall_seconds = wall
+            return result
+        tail = log_path.read_text(errors="replace")[-2000:]
+        if status == "timeout":
+            error = f"compile exceeded the {timeout_s:g} s timeout and was killed"
+        else:
+            how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+            error = f"compile worker died ({how}) without a result; log tail:\n{tail}"
+            status = "crashed"
+        from aoizora.compiler.worker import compiler_identity
+
+        return CompileResult(
+            status=status,
+            candidate=job.candidate,
+            topology=job.topology,
+            compiler=compiler_identity(job),
+            key=key,
+            mesh_shape=job.mesh_shape,
+            axis_names=job.axis_names,
+            error=error,
+            wall_seconds=wall,
+        )
+
+
+def compile_job(
+    job: CompileJob,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cache: CompileCache | None | bool = None,
+    lowered: LowerResult | None = None,
+) -> CompileResult:
+    """Compile one job: cache lookup by the lowered text's hash, else a worker process.
+
+    ``cache``: None uses the default directory, False disables caching.
+    """
+    store = None if cache is False else (cache if isinstance(cache, CompileCache) else None)
+    if cache is None:
+        store = CompileCache()
+    low = lowered if lowered is not None else lower_job_text(job)
+    key = cache_key(job, low.sha256)
+    if store is not None:
+        hit = store.get(key)
+        if hit is not None:
+            return hit
+    result = _run_worker(job, key, timeout_s)
+    if result.lowered_sha256 and result.lowered_sha256 != low.sha256:
+        # The worker lowers against concrete devices; record (not hide) any difference.
+        result.error = (result.error + "\n" if result.error else "") + (
+            "note: worker lowering differs from the in-process lowering used as cache key"
+        )
+    if store is not None and result.status in _CACHEABLE:
+        store.put(result)
+    return result
+
+
+def compile(  # noqa: A001 - the adapter's verb
+    candidate: CandidateLike,
+    topology: str,
+    *,
+    workload: Workload | None = None,
+    compiler: str = "tpu",
+    options: dict[str, Any] | None = None,
+    device_ids: Sequence[int] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cache: CompileCache | None | bool = None,
+) -> CompileResult:
+    """Compile ``candidate`` for the slice ``topology``; see :func:`compile_job`."""
+    job = make_job(
+        candidate,
+        topology,
+        workload=workload,
+        compiler=compiler,
+        options=options,
+        device_ids=device_ids,
+    )
+    return compile_job(job, timeout_s=timeout_s, cache=cache)
+
+
+def compile_jobs(
+    jobs: Sequence[CompileJob],
+    *,
+    workers: int | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cache: CompileCache | None | bool = None,
+    progress: bool = False,
+    on_result: Callable[[CompileJob, CompileResult], None] | None = None,
+) -> list[CompileResult]:
+    """Compile several jobs, up to ``workers`` worker processes at a time (default: CPU count).
+
+    Lowering (for the cache key) runs here, one job after another; compiles run in parallel.
+    Results come back in the order of ``jobs``.
+    """
+    n_workers = workers if workers is not None else default_workers()
+    if n_workers < 1:
+        raise ValueError(f"workers must be >= 1, got {n_workers}")
+    results: list[CompileResult | None] = [None] * len(jobs)
+    with _progress(progress, len(jobs)) as advance, ThreadPoolExecutor(n_workers) as pool:
+
+        def finish(i: int, result: CompileResult) -> None:
+            results[i] = result
+            advance(jobs[i], result)
+            if on_result is not None:
+                on_result(jobs[i], result)
+
+        futures = []
+        for i, job in enumerate(jobs):
+            low = lower_job_text(job)  # JAX tracing is not thread-safe enough to share; do it here
+            fut = pool.submit(compile_job, job, timeout_s=timeout_s, cache=cache, lowered=low)
+            fut.add_done_callback(lambda f, i=i: finish(i, f.result()))
+            futures.append(fut)
+        for fut in futures:
+            fut.result()
+    return [r for r in results if r is not None]
+
+
+def compile_many(
+    candidates: Iterable[CandidateLike],
+    topology: str,
+    *,
+    workload: Workload | None = None,
+    compiler: str = "tpu",
+    options: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> list[CompileResult]:
+    """:func:`compile_jobs` for candidates on one slice (device order: by id)."""
+    jobs = [
+        make_job(c, topology, workload=workload, compiler=compiler, options=options)
+        for c in candidates
+    ]
+    return compile_jobs(jobs, **kwargs)
+
+
+class _progress:
+    """A rich progress bar over compiles (or nothing); yields ``advance(job, result)``."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total = enabled, total
+        self.bar = None
+
+    def __enter__(self) -> Callable[[CompileJob, CompileResult], None]:
+        if not self.enabled:
+            return lambda job, result: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=False,
+        )
+        self.bar.start()
+        task = self.bar.add_task("compiling", total=self.total)
+
+        def advance(job: CompileJob, result: CompileResult) -> None:
+            note = "cached" if result.cached else f"{result.wall_seconds:.0f} s"
+            self.bar.update(
+                task, advance=1, description=f"{job.candidate}: {result.status} ({note})"
+            )
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
