@@ -61,9 +61,21 @@ def _chips_per_host_bounds(spec: SliceSpec) -> tuple[int, int, int]:
     return (min(2, dims[0]), min(2, dims[1]), 1)
 
 
+def tpu_topology(spec: str, chips_per_host_bounds: tuple[int, int, int] | None = None):
+    """The libtpu ``TopologyDescription`` for a slice; its ``.devices`` carry ids and coords.
+
+    ``chips_per_host_bounds`` defaults to 2x2x1 hosts; it changes ``process_index`` and the
+    listing order of ``.devices``, never ids or coordinates (docs/compilers.md).
+    """
+    s = parse_slice_spec(spec)
+    bounds = chips_per_host_bounds or _chips_per_host_bounds(s)
+    if len(bounds) != 3 or any(int(b) < 1 for b in bounds):
+        raise ValueError(f"chips_per_host_bounds must be 3 positive ints, got {bounds!r}")
+    return _tpu_topology(str(s), tuple(int(b) for b in bounds))
+
+
 @functools.cache
-def tpu_topology(spec: str):
-    """The libtpu ``TopologyDescription`` for a slice; its ``.devices`` carry ids and coords."""
+def _tpu_topology(spec: str, bounds: tuple[int, int, int]):
     from aoizora.compiler import env
 
     env.configure()
@@ -75,12 +87,12 @@ def tpu_topology(spec: str):
         f"{_LIBTPU_PREFIX[s.generation]}:{'x'.join(map(str, s.shape))}",
         platform="tpu",
         chip_config_name=chip_config,
-        chips_per_host_bounds=_chips_per_host_bounds(s),
+        chips_per_host_bounds=bounds,
         num_slices=1,
         wrap=_wrap(s),
     )
 
 
-def tpu_devices(spec: str) -> list:
+def tpu_devices(spec: str, chips_per_host_bounds: tuple[int, int, int] | None = None) -> list:
     """Compile-only TPU devices of the slice, in the order libtpu lists them."""
-    return list(tpu_topology(spec).devices)
+    return list(tpu_topology(spec, chips_per_host_bounds).devices)
