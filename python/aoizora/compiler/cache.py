@@ -20,7 +20,7 @@ from typing import Any
 from aoizora.compiler.job import CompileJob, CompileResult
 
 # Bump when the stored result format or the meaning of a key changes.
-_SCHEMA = 1
+_SCHEMA = 2
 
 
 def default_cache_dir() -> Path:

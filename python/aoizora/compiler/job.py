@@ -110,7 +110,8 @@ class MemoryReport:
     alias_bytes: int
     temp_bytes: int
     generated_code_bytes: int
-    peak_bytes: int  # argument + output - alias + temp + generated code (see docs/compilers.md)
+    xla_peak_bytes: int  # memory_analysis().peak_memory_in_bytes as XLA reports it
+    peak_bytes: int  # max(xla peak, argument + output - alias + temp + code); docs/compilers.md
     hbm_bytes: int
     fits: bool
 

@@ -56,11 +56,12 @@ def memory_report(stats, hbm_bytes: int) -> MemoryReport:
     alias = int(stats.alias_size_in_bytes)
     temp = int(stats.temp_size_in_bytes)
     code = int(stats.generated_code_size_in_bytes)
-    # XLA's own peak when reported (0.10.2 does, TPU and CPU); else what is live at once: inputs,
-    # outputs not aliased to inputs, the temp arena and the program.
-    peak = getattr(stats, "peak_memory_in_bytes", None)
-    peak = int(peak) if peak else arg + out - alias + temp + code
-    return MemoryReport(arg, out, alias, temp, code, peak, hbm_bytes, peak <= hbm_bytes)
+    # What is live at once at worst: inputs, outputs not aliased to inputs, the temp arena and the
+    # program. XLA's own peak_memory_in_bytes is larger on TPU (padding, scoped memory) but on
+    # the CPU backend it leaves out the temp arena, so take the larger of the two.
+    xla_peak = int(getattr(stats, "peak_memory_in_bytes", 0) or 0)
+    peak = max(xla_peak, arg + out - alias + temp + code)
+    return MemoryReport(arg, out, alias, temp, code, xla_peak, peak, hbm_bytes, peak <= hbm_bytes)
 
 
 def _cost_dict(cost) -> dict[str, float]:
