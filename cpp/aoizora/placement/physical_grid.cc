@@ -6,13 +6,28 @@
 
 namespace aoizora::placement {
 
-Result<PhysicalGrid> PhysicalGrid::Create(std::vector<int64_t> dims, std::vector<bool> wrap) {
+Result<PhysicalGrid> PhysicalGrid::Create(std::vector<int64_t> dims, std::vector<bool> wrap,
+                                          std::vector<std::string> axis_names,
+                                          std::vector<int> link_classes) {
   if (dims.empty() || dims.size() > 8) {
     return InvalidArgument("physical grid needs 1 to 8 axes, got " + std::to_string(dims.size()));
   }
   if (wrap.size() != dims.size()) {
     return InvalidArgument("physical grid has " + std::to_string(dims.size()) + " axes but " +
                            std::to_string(wrap.size()) + " wrap flags");
+  }
+  if (axis_names.empty()) {
+    static constexpr const char* kDefault[] = {"x", "y", "z"};
+    for (size_t i = 0; i < dims.size(); ++i) {
+      std::string name = i < 3 ? kDefault[i] : "a";
+      if (i >= 3) name += std::to_string(i);
+      axis_names.push_back(std::move(name));
+    }
+  }
+  if (link_classes.empty()) link_classes.assign(dims.size(), 0);
+  if (axis_names.size() != dims.size() || link_classes.size() != dims.size()) {
+    return InvalidArgument("physical grid has " + std::to_string(dims.size()) +
+                           " axes but a different number of axis names or link classes");
   }
   int64_t total = 1;
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -28,11 +43,16 @@ Result<PhysicalGrid> PhysicalGrid::Create(std::vector<int64_t> dims, std::vector
     // distance structure is that of an open axis, so treat it as open.
     if (dims[i] <= 2) wrap[i] = false;
   }
-  return PhysicalGrid(std::move(dims), std::move(wrap));
+  return PhysicalGrid(std::move(dims), std::move(wrap), std::move(axis_names),
+                      std::move(link_classes));
 }
 
-PhysicalGrid::PhysicalGrid(std::vector<int64_t> dims, std::vector<bool> wrap)
-    : dims_(std::move(dims)), wrap_(std::move(wrap)) {
+PhysicalGrid::PhysicalGrid(std::vector<int64_t> dims, std::vector<bool> wrap,
+                           std::vector<std::string> axis_names, std::vector<int> link_classes)
+    : dims_(std::move(dims)),
+      wrap_(std::move(wrap)),
+      axis_names_(std::move(axis_names)),
+      link_classes_(std::move(link_classes)) {
   strides_.resize(dims_.size());
   for (size_t i = 0; i < dims_.size(); ++i) {
     strides_[i] = num_devices_;

@@ -14,15 +14,21 @@ namespace aoizora::placement {
 
 class PhysicalGrid {
  public:
-  // dims: lengths per physical axis (x first), each >= 1; wrap: one flag per axis (a wrapped axis
-  // of length <= 2 behaves as open and is treated so). Errors name the bad value.
-  static Result<PhysicalGrid> Create(std::vector<int64_t> dims, std::vector<bool> wrap);
+  // dims: lengths per physical axis (fastest first), each >= 1; wrap: one flag per axis (a wrapped
+  // axis of length <= 2 behaves as open and is treated so). axis_names default to x, y, z, a3...;
+  // link_classes (default all 0) tell axes whose links differ (tpu7x's die-to-die core axis), which
+  // symmetries never exchange. Errors name the bad value.
+  static Result<PhysicalGrid> Create(std::vector<int64_t> dims, std::vector<bool> wrap,
+                                     std::vector<std::string> axis_names = {},
+                                     std::vector<int> link_classes = {});
 
   int64_t rank() const { return static_cast<int64_t>(dims_.size()); }
   int64_t num_devices() const { return num_devices_; }
   const std::vector<int64_t>& dims() const { return dims_; }
   const std::vector<bool>& wrap() const { return wrap_; }
   int64_t stride(int64_t axis) const { return strides_[axis]; }
+  const std::string& axis_name(int64_t axis) const { return axis_names_[axis]; }
+  int link_class(int64_t axis) const { return link_classes_[axis]; }
 
   // Coordinate of `device` on `axis`.
   int64_t Coord(int64_t device, int64_t axis) const {
@@ -38,10 +44,13 @@ class PhysicalGrid {
   std::string ToString() const;
 
  private:
-  PhysicalGrid(std::vector<int64_t> dims, std::vector<bool> wrap);
+  PhysicalGrid(std::vector<int64_t> dims, std::vector<bool> wrap,
+               std::vector<std::string> axis_names, std::vector<int> link_classes);
 
   std::vector<int64_t> dims_;
   std::vector<bool> wrap_;
+  std::vector<std::string> axis_names_;
+  std::vector<int> link_classes_;
   std::vector<int64_t> strides_;
   int64_t num_devices_ = 1;
 };

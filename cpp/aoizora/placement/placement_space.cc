@@ -13,16 +13,8 @@
 namespace aoizora::placement {
 namespace {
 
-std::string AxisLetter(int64_t axis) {
-  static constexpr char kLetters[] = {'x', 'y', 'z'};
-  if (axis < 3) return std::string(1, kLetters[axis]);
-  std::string name = "a";
-  name += std::to_string(axis);
-  return name;
-}
-
-std::string SegmentName(const Segment& s) {
-  std::string name = AxisLetter(s.physical_axis);
+std::string SegmentName(const PhysicalGrid& grid, const Segment& s) {
+  std::string name = grid.axis_name(s.physical_axis);
   name += std::to_string(s.size);
   if (s.size != s.total_size) {
     name += '@';
@@ -256,7 +248,7 @@ DeviceOrder BuildDeviceOrder(const PhysicalGrid& grid, const std::vector<int64_t
   return DeviceOrder(order.begin(), order.end());
 }
 
-std::string DescribePlacement(const StructuredPlacement& placement,
+std::string DescribePlacement(const PhysicalGrid& grid, const StructuredPlacement& placement,
                               const std::vector<std::string>& axis_names) {
   std::string out;
   for (size_t j = 0; j < placement.axes.size(); ++j) {
@@ -272,7 +264,7 @@ std::string DescribePlacement(const StructuredPlacement& placement,
     out += "=";
     for (size_t t = 0; t < layout.segments.size(); ++t) {
       if (t) out += ",";
-      out += SegmentName(layout.segments[t]);
+      out += SegmentName(grid, layout.segments[t]);
     }
     if (layout.segments.size() > 1 || layout.traversal == Traversal::kRing) {
       out += " ";

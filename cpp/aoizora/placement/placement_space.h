@@ -48,7 +48,7 @@ DeviceOrder BuildDeviceOrder(const PhysicalGrid& grid, const std::vector<int64_t
 
 // "cfg=x2@1 raster | sp=y4,x2@2 snake": per logical axis its segments (axis letter, digit size,
 // '@' digit stride when split) in traversal order.
-std::string DescribePlacement(const StructuredPlacement& placement,
+std::string DescribePlacement(const PhysicalGrid& grid, const StructuredPlacement& placement,
                               const std::vector<std::string>& axis_names);
 
 struct PlacementSpaceOptions {

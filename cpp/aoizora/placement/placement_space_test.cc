@@ -117,6 +117,19 @@ TEST(PlacementSpaceTest, StructureRebuildsItsOrder) {
   }
 }
 
+TEST(PlacementSpaceTest, DescriptionNamesSegmentsAndTraversal) {
+  PhysicalGrid grid = Grid({4, 4}, {false, false});
+  StructuredPlacement sp;
+  // cfg takes the minor digit of x (pairs of adjacent chips); sp snakes over y then x's major
+  // digit.
+  sp.axes.push_back({{{0, 2, 1, 4}}, Traversal::kRaster});
+  sp.axes.push_back({{{1, 4, 1, 4}, {0, 2, 2, 4}}, Traversal::kSnake});
+  EXPECT_EQ(DescribePlacement(grid, sp, {"cfg", "sp"}), "cfg=x2@1 | sp=y4,x2@2 snake");
+  const DeviceOrder order = BuildDeviceOrder(grid, {2, 8}, sp);
+  // Logical (0, i) walks y up at x = 0, then y down at x = 2; logical (1, i) is one x step over.
+  EXPECT_EQ(order, (DeviceOrder{0, 4, 8, 12, 14, 10, 6, 2, 1, 5, 9, 13, 15, 11, 7, 3}));
+}
+
 TEST(PlacementSpaceTest, SizeOneAxesAreCarriedAlong) {
   PhysicalGrid grid = Grid({2, 4}, {false, false});
   PlacementSpace a = Space(grid, {1, 8});

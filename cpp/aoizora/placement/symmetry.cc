@@ -7,7 +7,7 @@ namespace aoizora::placement {
 namespace {
 
 // Axis permutations sigma (image axis of axis p is sigma[p]) that only exchange axes of equal
-// length and wrap.
+// length, wrap and link class.
 std::vector<std::vector<int64_t>> AxisSwaps(const PhysicalGrid& grid) {
   std::vector<int64_t> sigma(grid.rank());
   std::iota(sigma.begin(), sigma.end(), 0);
@@ -15,7 +15,8 @@ std::vector<std::vector<int64_t>> AxisSwaps(const PhysicalGrid& grid) {
   do {
     bool ok = true;
     for (int64_t p = 0; p < grid.rank() && ok; ++p) {
-      ok = grid.dims()[p] == grid.dims()[sigma[p]] && grid.wrap()[p] == grid.wrap()[sigma[p]];
+      ok = grid.dims()[p] == grid.dims()[sigma[p]] && grid.wrap()[p] == grid.wrap()[sigma[p]] &&
+           grid.link_class(p) == grid.link_class(sigma[p]);
     }
     if (ok) out.push_back(sigma);
   } while (std::next_permutation(sigma.begin(), sigma.end()));
