@@ -21,7 +21,7 @@ bool Is3dShapeValid(const ChipSpec& spec, const std::array<int64_t, 3>& s) {
   // largest single slice of the generation.
   const bool cubes = s[0] % 4 == 0 && s[1] % 4 == 0 && s[2] % 4 == 0 && s[0] > 0;
   const bool ordered = s[0] <= s[1] && s[1] <= s[2];
-  return cubes && ordered && s[0] * s[1] * s[2] <= spec.max_chips && s[2] <= 64;
+  return cubes && ordered && s[0] * s[1] * s[2] <= spec.max_chips && s[2] <= 32;
 }
 
 bool IsShapeValid(const ChipSpec& spec, const std::vector<int64_t>& dims) {

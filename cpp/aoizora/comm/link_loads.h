@@ -1,0 +1,60 @@
+#pragma once
+// Bytes per directed link, accumulated run by run without touching every link of a run: a run of
+// L consecutive links along one axis is two or three difference-array updates, and Finalize()
+// turns the differences into loads with one prefix sum per line. This keeps an all-to-all over
+// 256 chips (65k routed pairs) well under a millisecond (bench/comm_bench.cc).
+//
+// Optionally it also counts the distinct users (groups, or permute pairs) of every link, for the
+// measured contention law (comm_options.h); that walks every link of a run and is slower.
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "aoizora/topology/links.h"
+#include "aoizora/topology/topology.h"
+
+namespace aoizora {
+
+class LinkLoads {
+ public:
+  explicit LinkLoads(const Topology& topology);
+
+  // Zeroes loads and user counts; `count_users` switches the user counting on for this round.
+  void Reset(bool count_users);
+  // Subsequent runs belong to a new user.
+  void NextUser() { ++current_user_; }
+  // `bytes` on the |steps| links leaving `device` along `axis`, in the direction of sign(steps),
+  // one after the other (wrapping round on a wrapped axis). `coord` is the device's coordinate on
+  // that axis. Precondition: the links exist (|steps| <= size on a wrapped axis).
+  void AddRun(int64_t device, int64_t coord, int axis, int64_t steps, double bytes);
+  // Converts the accumulated differences to loads. Call once after the last AddRun.
+  void Finalize();
+
+  // After Finalize: bytes on the link with slot LinkIndex(link), and its number of users (only
+  // counted when Reset(true)).
+  const std::vector<double>& bytes() const { return values_; }
+  int32_t users(int64_t slot) const { return users_[static_cast<size_t>(slot)]; }
+  // Bit `axis` set when some run used that axis.
+  unsigned touched_axes() const { return touched_axes_; }
+
+ private:
+  void Add(int64_t device_on_line_base, int axis, int dir, int64_t coord, double bytes) {
+    values_[static_cast<size_t>(
+        ((device_on_line_base + coord * stride_[axis]) * kNumGridAxes + axis) * 2 + dir)] += bytes;
+  }
+  void CountUsers(int64_t base, int64_t coord, int axis, int64_t steps);
+
+  std::array<int64_t, kNumGridAxes> size_;
+  std::array<int64_t, kNumGridAxes> stride_;
+  int64_t num_devices_;
+  std::vector<double> values_;  // differences until Finalize, loads after
+  std::vector<int32_t> users_;
+  std::vector<int32_t> last_user_;
+  int32_t current_user_ = 0;
+  bool count_users_ = false;
+  unsigned touched_axes_ = 0;
+  double largest_run_bytes_ = 0.0;
+};
+
+}  // namespace aoizora
