@@ -19,9 +19,14 @@ NEG_INF = -1e30
 
 
 def chunking(n: int, target: int) -> tuple[int, int]:
-    """(number of chunks, chunk size) covering ``n`` with chunks of at most ``target``."""
-    count = max(1, math.ceil(n / target))
-    return count, math.ceil(n / count)
+    """(number of chunks, chunk size) covering ``n`` with chunks of at most ``target`` tokens.
+    Prefers a chunk count that divides ``n`` exactly (no padded keys, so the matmul FLOPs are
+    exactly the formula's); otherwise pads the last chunk."""
+    base = max(1, math.ceil(n / target))
+    for count in range(base, 2 * base + 1):
+        if n % count == 0:
+            return count, n // count
+    return base, math.ceil(n / base)
 
 
 def _pad_axis(x: jax.Array, axis: int, size: int) -> jax.Array:
