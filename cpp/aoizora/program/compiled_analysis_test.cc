@@ -1,0 +1,337 @@
+#include "aoizora/program/compiled_analysis.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "aoizora/hlo/parser.h"
+#include "aoizora/program/hlo_cost.h"
+#include "aoizora/program/trip_count.h"
+
+namespace aoizora {
+namespace {
+
+CompiledModuleAnalysis Analyze(const std::string& text) {
+  auto r = AnalyzeCompiledText(text, "test.hlo");
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
+  return r.ok() ? std::move(r).value() : CompiledModuleAnalysis{};
+}
+
+std::vector<CollectiveOp> Collectives(const StepProgram& p) {
+  std::vector<CollectiveOp> out;
+  for (const auto& op : p.ops)
+    if (const auto* c = std::get_if<CollectiveOp>(&op.op)) out.push_back(*c);
+  return out;
+}
+
+TEST(HloCost, DotIsTwiceOutputTimesContracting) {
+  auto a = Analyze(R"(HloModule m
+ENTRY e {
+  a = f32[4,32,64]{2,1,0} parameter(0)
+  b = f32[4,64,16]{2,1,0} parameter(1)
+  ROOT d = f32[4,32,16]{2,1,0} dot(a, b), lhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_batch_dims={0}, rhs_contracting_dims={1}
+})");
+  EXPECT_DOUBLE_EQ(a.flops, 2.0 * 4 * 32 * 16 * 64);
+  // bytes = output + operands.
+  EXPECT_DOUBLE_EQ(a.bytes_accessed, 4.0 * (4 * 32 * 16 + 4 * 32 * 64 + 4 * 64 * 16));
+  ASSERT_EQ(a.program.ops.size(), 1u);
+  const auto& mm = std::get<ComputeOp>(a.program.ops[0].op).matmuls.at(0);
+  EXPECT_EQ(mm.batch, 4);
+  EXPECT_EQ(mm.m, 32);
+  EXPECT_EQ(mm.n, 16);
+  EXPECT_EQ(mm.k, 64);
+}
+
+TEST(HloCost, ConvolutionCountsValidPositions) {
+  // 3x3 SAME conv over 16x16: per spatial dim 16*3 - 2 = 46 valid (kernel, output) pairs.
+  auto a = Analyze(R"(HloModule m
+ENTRY e {
+  x = f32[4,16,16,32]{3,2,1,0} parameter(0)
+  k = f32[3,3,32,16]{3,2,1,0} parameter(1)
+  ROOT c = f32[4,16,16,16]{3,2,1,0} convolution(x, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+})");
+  EXPECT_DOUBLE_EQ(a.flops, 2.0 * 32 * 16 * 4 * 46 * 46);
+  const auto& mm = std::get<ComputeOp>(a.program.ops[0].op).matmuls.at(0);
+  EXPECT_EQ(mm.m, 4 * 16 * 16);
+  EXPECT_EQ(mm.k, 32 * 9);
+  EXPECT_EQ(mm.n, 16);
+}
+
+TEST(HloCost, MatmulAsConvolutionHasNoWindow) {
+  auto a = Analyze(R"(HloModule m
+ENTRY e {
+  x = bf16[128,256]{1,0} parameter(0)
+  w = bf16[256,512]{1,0} parameter(1)
+  ROOT c = f32[128,512]{1,0} convolution(x, w), dim_labels=bf_io->bf
+})");
+  EXPECT_DOUBLE_EQ(a.flops, 2.0 * 128 * 512 * 256);
+}
+
+TEST(HloCost, FusionAtBoundaryWithInnerFlopsAndTranscendentals) {
+  // Inner: multiply (flops) and tanh (transcendental) on 8x8; one operand only sliced.
+  auto a = Analyze(R"(HloModule m
+fused {
+  p0 = f32[8,8]{1,0} parameter(0)
+  p1 = f32[64,8]{1,0} parameter(1)
+  s = f32[8,8]{1,0} slice(p1), slice={[0:8], [0:8]}
+  m = f32[8,8]{1,0} multiply(p0, s)
+  ROOT t = f32[8,8]{1,0} tanh(m)
+}
+ENTRY e {
+  a = f32[8,8]{1,0} parameter(0)
+  b = f32[64,8]{1,0} parameter(1)
+  ROOT f = f32[8,8]{1,0} fusion(a, b), kind=kLoop, calls=fused
+})");
+  EXPECT_DOUBLE_EQ(a.flops, 64.0);
+  EXPECT_DOUBLE_EQ(a.transcendentals, 64.0);
+  // output 256 + p0 256 + only the 8x8 slice of p1 (256), not its 2048 bytes.
+  EXPECT_DOUBLE_EQ(a.bytes_accessed, 768.0);
+}
+
+TEST(HloCost, FusionWithDynamicUpdateSliceRootWritesTheUpdateOnly) {
+  auto a = Analyze(R"(HloModule m
+fused {
+  buf = f32[1024]{0} parameter(0)
+  upd = f32[16]{0} parameter(1)
+  i = s32[] parameter(2)
+  ROOT d = f32[1024]{0} dynamic-update-slice(buf, upd, i)
+}
+ENTRY e {
+  b = f32[1024]{0} parameter(0)
+  u = f32[16]{0} parameter(1)
+  i = s32[] parameter(2)
+  ROOT f = f32[1024]{0} fusion(b, u, i), kind=kLoop, calls=fused
+})");
+  // output: the 64-byte update; params: buf 4096 (used by the DUS, not a slice) + 64 + 4.
+  EXPECT_DOUBLE_EQ(a.bytes_accessed, 64.0 + 4096.0 + 64.0 + 4.0);
+}
+
+TEST(HloCost, TranscendentalsUseHloOpcodeSpellings) {
+  auto a = Analyze(R"(HloModule m
+ENTRY e {
+  p = f32[10]{0} parameter(0)
+  e = f32[10]{0} exponential(p)
+  s = f32[10]{0} sine(e)
+  l = f32[10]{0} log-plus-one(s)
+  ROOT n = f32[10]{0} negate(l)
+})");
+  EXPECT_DOUBLE_EQ(a.transcendentals, 30.0);
+  EXPECT_DOUBLE_EQ(a.flops, 10.0);
+}
+
+TEST(HloCost, ReduceCountsReducerFlopsPerReducedElement) {
+  auto a = Analyze(R"(HloModule m
+add {
+  x = f32[] parameter(0)
+  y = f32[] parameter(1)
+  ROOT s = f32[] add(x, y)
+}
+ENTRY e {
+  p = f32[32,128]{1,0} parameter(0)
+  z = f32[] constant(0)
+  ROOT r = f32[32]{0} reduce(p, z), dimensions={1}, to_apply=add
+})");
+  EXPECT_DOUBLE_EQ(a.flops, 32.0 * 128 - 32);
+}
+
+TEST(TripCount, InductionFormulas) {
+  EXPECT_EQ(InductionTripCount(0, 10, 1, "LT"), 10);
+  EXPECT_EQ(InductionTripCount(0, 10, 3, "LT"), 4);
+  EXPECT_EQ(InductionTripCount(0, 10, 1, "LE"), 11);
+  EXPECT_EQ(InductionTripCount(10, 0, -2, "GT"), 5);
+  EXPECT_EQ(InductionTripCount(5, 5, 1, "LT"), 0);
+  EXPECT_EQ(InductionTripCount(0, 10, -1, "LT"), std::nullopt);
+  EXPECT_EQ(InductionTripCount(0, 9, 2, "NE"), std::nullopt);
+}
+
+const char kLoopModule[] = R"(HloModule m, num_partitions=4
+add {
+  x = f32[] parameter(0)
+  y = f32[] parameter(1)
+  ROOT s = f32[] add(x, y)
+}
+inner_body {
+  p = (s32[], f32[64]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  one = s32[] constant(1)
+  n = s32[] add(i, one)
+  v = f32[64]{0} get-tuple-element(p), index=1
+  ar = f32[64]{0} all-reduce(v), channel_id=1, replica_groups={{0,1},{2,3}}, use_global_device_ids=true, to_apply=add
+  ROOT t = (s32[], f32[64]) tuple(n, ar)
+}
+inner_cond {
+  p = (s32[], f32[64]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  b = s32[] constant(3)
+  ROOT lt = pred[] compare(i, b), direction=LT
+}
+outer_body {
+  p = (s32[], f32[64]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  v = f32[64]{0} get-tuple-element(p), index=1
+  zero = s32[] constant(0)
+  init = (s32[], f32[64]) tuple(zero, v)
+  w = (s32[], f32[64]) while(init), condition=inner_cond, body=inner_body
+  v2 = f32[64]{0} get-tuple-element(w), index=1
+  ROOT t = (s32[], f32[64]) tuple(i, v2)
+}
+outer_cond {
+  p = (s32[], f32[64]) parameter(0)
+  ROOT c = pred[] constant(true)
+}
+ENTRY e {
+  x = f32[64]{0} parameter(0)
+  zero = s32[] constant(0)
+  init = (s32[], f32[64]) tuple(zero, x)
+  w = (s32[], f32[64]) while(init), condition=outer_cond, body=outer_body, backend_config={"known_trip_count":{"n":"5"}}
+  ROOT r = f32[64]{0} get-tuple-element(w), index=1
+})";
+
+TEST(CompiledAnalysis, NestedLoopsMultiplyTripCounts) {
+  auto a = Analyze(kLoopModule);
+  auto cs = Collectives(a.program);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].kind, CollectiveKind::kAllReduce);
+  EXPECT_DOUBLE_EQ(cs[0].payload_bytes, 256.0);
+  EXPECT_EQ(cs[0].groups, (DeviceGroups{{0, 1}, {2, 3}}));
+  for (const auto& op : a.program.ops)
+    if (std::holds_alternative<CollectiveOp>(op.op)) EXPECT_DOUBLE_EQ(op.multiplicity, 15.0);
+  EXPECT_TRUE(a.program.warnings.empty());
+  EXPECT_EQ(a.while_loops, 2);
+}
+
+TEST(CompiledAnalysis, UnknownTripCountWarns) {
+  auto a = Analyze(R"(HloModule m
+body {
+  p = (f32[8]) parameter(0)
+  v = f32[8]{0} get-tuple-element(p), index=0
+  e = f32[8]{0} exponential(v)
+  ROOT t = (f32[8]) tuple(e)
+}
+cond {
+  p = (f32[8]) parameter(0)
+  ROOT c = pred[] constant(true)
+}
+ENTRY e {
+  x = f32[8]{0} parameter(0)
+  init = (f32[8]) tuple(x)
+  ROOT w = (f32[8]) while(init), condition=cond, body=body
+})");
+  ASSERT_EQ(a.program.warnings.size(), 1u);
+  EXPECT_NE(a.program.warnings[0].find("'w'"), std::string::npos);
+}
+
+TEST(CompiledAnalysis, AsyncWindowCoversOpsBetweenStartAndDone) {
+  auto a = Analyze(R"(HloModule m, num_partitions=4
+ENTRY e {
+  x = bf16[8,512]{1,0} parameter(0)
+  y = f32[128]{0} parameter(1)
+  ags = (bf16[8,512]{1,0}, bf16[32,512]{1,0}) all-gather-start(x), channel_id=4, replica_groups=[1,4]<=[4], dimensions={0}, use_global_device_ids=true
+  m1 = f32[128]{0} multiply(y, y)
+  m2 = f32[128]{0} add(m1, y)
+  agd = bf16[32,512]{1,0} all-gather-done(ags)
+  ROOT m3 = f32[128]{0} add(m2, y)
+})");
+  ASSERT_EQ(a.program.ops.size(), 4u);
+  const auto& c = std::get<CollectiveOp>(a.program.ops[0].op);
+  EXPECT_TRUE(c.is_async);
+  EXPECT_DOUBLE_EQ(c.payload_bytes, 32.0 * 512 * 2);  // the gathered result
+  EXPECT_EQ(c.group_size, 4);
+  EXPECT_EQ(c.window_begin, 1);
+  EXPECT_EQ(c.window_end, 3);
+}
+
+TEST(CompiledAnalysis, SugaredAndExplicitAsyncCountedOnce) {
+  auto a = Analyze(R"(HloModule m, num_partitions=8
+add {
+  x = f32[] parameter(0)
+  y = f32[] parameter(1)
+  ROOT s = f32[] add(x, y)
+}
+wrapped {
+  p = f32[64,16]{1,0} parameter(0)
+  ROOT rs = f32[16,16]{1,0} reduce-scatter(p), channel_id=2, replica_groups=[2,4]<=[8], dimensions={0}, use_global_device_ids=true, to_apply=add
+}
+ENTRY e {
+  x = f32[64,16]{1,0} parameter(0)
+  s1 = ((f32[64,16]{1,0}), f32[64,16]{1,0}) all-to-all-start(x), channel_id=1, replica_groups=[4,2]<=[2,4]T(1,0), dimensions={0}
+  d1 = f32[64,16]{1,0} all-to-all-done(s1)
+  s2 = ((f32[64,16]{1,0}), f32[16,16]{1,0}, s32[]) async-start(x), calls=wrapped
+  u2 = ((f32[64,16]{1,0}), f32[16,16]{1,0}, s32[]) async-update(s2)
+  ROOT d2 = f32[16,16]{1,0} async-done(u2)
+})");
+  auto cs = Collectives(a.program);
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].kind, CollectiveKind::kAllToAll);
+  EXPECT_DOUBLE_EQ(cs[0].payload_bytes, 4096.0);
+  EXPECT_EQ(cs[0].groups, (DeviceGroups{{0, 4}, {1, 5}, {2, 6}, {3, 7}}));
+  EXPECT_EQ(cs[1].kind, CollectiveKind::kReduceScatter);
+  EXPECT_DOUBLE_EQ(cs[1].payload_bytes, 4096.0);  // the operand
+  EXPECT_EQ(cs[1].groups, (DeviceGroups{{0, 1, 2, 3}, {4, 5, 6, 7}}));
+  EXPECT_TRUE(cs[1].is_async);
+}
+
+TEST(CompiledAnalysis, DeviceIdModes) {
+  // replica_count=2, num_partitions=2: logical id = replica * 2 + partition.
+  auto a = Analyze(R"(HloModule m, replica_count=2, num_partitions=2
+add {
+  x = f32[] parameter(0)
+  y = f32[] parameter(1)
+  ROOT s = f32[] add(x, y)
+}
+ENTRY e {
+  x = f32[4]{0} parameter(0)
+  cross_replica = f32[4]{0} all-reduce(x), replica_groups={{0,1}}, to_apply=add
+  cross_partition = f32[4]{0} all-reduce(x), channel_id=1, replica_groups={{0,1}}, to_apply=add
+  replica_and_partition = f32[4]{0} all-reduce(x), channel_id=2, replica_groups={{0,1}}, use_global_device_ids=false, to_apply=add
+  ROOT flattened = f32[4]{0} all-reduce(x), channel_id=3, replica_groups={{0,3},{1,2}}, use_global_device_ids=true, to_apply=add
+})");
+  auto cs = Collectives(a.program);
+  ASSERT_EQ(cs.size(), 4u);
+  EXPECT_EQ(cs[0].groups, (DeviceGroups{{0, 2}, {1, 3}}));  // replicas 0,1 of each partition
+  EXPECT_EQ(cs[1].groups, (DeviceGroups{{0, 1}, {2, 3}}));  // partitions 0,1 of each replica
+  EXPECT_EQ(cs[2].groups, (DeviceGroups{{0, 1, 2, 3}}));    // all partitions of replicas 0,1
+  EXPECT_EQ(cs[3].groups, (DeviceGroups{{0, 3}, {1, 2}}));
+}
+
+TEST(CompiledAnalysis, PermutePairsAndPayload) {
+  auto a = Analyze(R"(HloModule m, num_partitions=4
+ENTRY e {
+  x = f32[32,64]{1,0} parameter(0)
+  s = (f32[32,64]{1,0}, f32[32,64]{1,0}, u32[], u32[]) collective-permute-start(x), channel_id=1, source_target_pairs={{0,1},{1,2},{2,3},{3,0}}
+  ROOT d = f32[32,64]{1,0} collective-permute-done(s)
+})");
+  auto cs = Collectives(a.program);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_DOUBLE_EQ(cs[0].payload_bytes, 8192.0);
+  EXPECT_EQ(cs[0].pairs.size(), 4u);
+  EXPECT_EQ(cs[0].pairs[3], (std::pair<int64_t, int64_t>{3, 0}));
+}
+
+TEST(CompiledAnalysis, ConditionalTakesTheMostExpensiveBranch) {
+  auto a = Analyze(R"(HloModule m
+cheap {
+  p = f32[16]{0} parameter(0)
+  ROOT n = f32[16]{0} negate(p)
+}
+dear {
+  p = f32[16]{0} parameter(0)
+  m = f32[16]{0} multiply(p, p)
+  ROOT a = f32[16]{0} add(m, p)
+}
+ENTRY e {
+  i = s32[] parameter(0)
+  x = f32[16]{0} parameter(1)
+  ROOT c = f32[16]{0} conditional(i, x, x), branch_computations={cheap, dear}
+})");
+  EXPECT_DOUBLE_EQ(a.flops, 32.0);
+}
+
+TEST(CompiledAnalysis, MalformedTextKeepsLineAndColumn) {
+  auto r = AnalyzeCompiledText("HloModule m\nENTRY e {\n  x = f32[4 parameter(0)\n}\n", "bad.hlo");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("bad.hlo:3:"), std::string::npos) << r.error().message();
+}
+
+}  // namespace
+}  // namespace aoizora
