@@ -297,10 +297,12 @@ Result<Shape> TokenParser::ParseShape() {
         dim = tok_.int_value;
         Advance();
       }
-      if (dynamic && shape.dynamic_dims.empty())
-        shape.dynamic_dims.assign(shape.dims.size(), false);
+      if (dynamic) shape.dynamic_dims.resize(shape.dims.size() + 1, false);
       shape.dims.push_back(dim);
-      if (!shape.dynamic_dims.empty()) shape.dynamic_dims.push_back(dynamic);
+      if (!shape.dynamic_dims.empty()) {
+        shape.dynamic_dims.resize(shape.dims.size(), false);
+        shape.dynamic_dims.back() = dynamic;
+      }
       if (Consume(TokenKind::kRSquare)) break;
       if (!Consume(TokenKind::kComma)) return Expected("',' or ']' in dimensions");
     }
