@@ -17,6 +17,10 @@ constexpr int kDimensionOrder[kNumGridAxes] = {0, 1, 2, 3};  // core, x, y, z
 CommScratch::CommScratch(const Topology& topology) : loads_(topology) {
   members_.reserve(static_cast<size_t>(topology.num_devices()));
   ordered_.reserve(static_cast<size_t>(topology.num_devices()));
+  prefix_count_.assign(static_cast<size_t>(topology.num_devices()), 0);
+  suffix_count_.assign(static_cast<size_t>(topology.num_devices()), 0);
+  prefix_keys_.reserve(static_cast<size_t>(topology.num_devices()));
+  suffix_keys_.reserve(static_cast<size_t>(topology.num_devices()));
 }
 
 CommModel::CommModel(const Topology& topology, CommOptions options)
@@ -231,15 +235,64 @@ double CommModel::AddRingGroup(CommScratch& scratch, double bytes) const {
 
 int64_t CommModel::AddAllToAllGroup(CommScratch& scratch, double bytes) const {
   // Every device sends V/N^2 to every other member, routed dimension-order (SB's all-pairs view).
+  // Pair (s, t) crosses axis a on the line with t's coordinates below a and s's above a, from s_a
+  // to t_a. So the flows on axis a aggregate exactly: the pairs with dest prefix p = t_{<=a} and
+  // source suffix q = s_{>=a} number count(p) x count(q), which turns N^2 routes into at most
+  // (#prefixes x #suffixes) runs per axis.
   const std::vector<int64_t>& members = scratch.members_;
   const double n = static_cast<double>(members.size());
   const double chunk = bytes / (n * n);
+  LinkLoads& loads = scratch.loads_;
   int64_t hops = 0;
-  for (int64_t source : members) {
-    for (int64_t target : members) {
-      if (source == target) continue;
-      hops = std::max(hops, AddRoute(scratch.loads_, source, target, chunk, kDimensionOrder));
+  for (int axis = 0; axis < kNumGridAxes; ++axis) {
+    const int64_t size = topology_.GridSize(axis);
+    if (size < 2) continue;
+    const int64_t stride = topology_.GridStride(axis);
+    const int64_t prefix_modulus = stride * size;
+    auto& prefix_count = scratch.prefix_count_;
+    auto& suffix_count = scratch.suffix_count_;
+    auto& prefix_keys = scratch.prefix_keys_;
+    auto& suffix_keys = scratch.suffix_keys_;
+    prefix_keys.clear();
+    suffix_keys.clear();
+    uint64_t coords_used = 0;
+    for (int64_t d : members) {
+      const int64_t p = d % prefix_modulus;
+      const int64_t q = d / stride;
+      if (prefix_count[static_cast<size_t>(p)]++ == 0) prefix_keys.push_back(p);
+      if (suffix_count[static_cast<size_t>(q)]++ == 0) suffix_keys.push_back(q);
+      coords_used |= uint64_t{1} << Coord(d, axis);
     }
+    for (int64_t p : prefix_keys) {
+      const int64_t to = p / stride;
+      const int64_t low = p % stride;
+      const double p_bytes = chunk * prefix_count[static_cast<size_t>(p)];
+      for (int64_t q : suffix_keys) {
+        const int64_t from = q % size;
+        if (from == to) continue;
+        const int64_t device = low + (q / size) * prefix_modulus + from * stride;
+        const double run_bytes = p_bytes * suffix_count[static_cast<size_t>(q)];
+        const int64_t steps = Steps(axis, from, to);
+        if (topology_.GridWraps(axis) && steps * 2 == size) {
+          loads.AddRun(device, from, axis, steps, run_bytes / 2);
+          loads.AddRun(device, from, axis, -steps, run_bytes / 2);
+        } else {
+          loads.AddRun(device, from, axis, steps, run_bytes);
+        }
+      }
+    }
+    for (int64_t p : prefix_keys) prefix_count[static_cast<size_t>(p)] = 0;
+    for (int64_t q : suffix_keys) suffix_count[static_cast<size_t>(q)] = 0;
+    // Hops: the longest leg on this axis between coordinates in use (summed over axes: exact for
+    // a group that fills a sub-grid, an upper bound otherwise).
+    int64_t longest = 0;
+    for (int64_t a = 0; a < size; ++a) {
+      if (!(coords_used >> a & 1)) continue;
+      for (int64_t b = a + 1; b < size; ++b) {
+        if (coords_used >> b & 1) longest = std::max(longest, std::abs(Steps(axis, a, b)));
+      }
+    }
+    hops += longest;
   }
   return hops;
 }

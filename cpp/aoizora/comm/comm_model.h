@@ -55,6 +55,11 @@ class CommScratch {
   LinkLoads loads_;
   std::vector<int64_t> members_;                      // physical devices of one group
   std::vector<std::pair<int64_t, int64_t>> ordered_;  // (snake rank, device)
+  // All-to-all aggregation: member counts per coordinate prefix / suffix, and the keys in use.
+  std::vector<int32_t> prefix_count_;
+  std::vector<int32_t> suffix_count_;
+  std::vector<int64_t> prefix_keys_;
+  std::vector<int64_t> suffix_keys_;
 };
 
 class CommModel {
