@@ -40,7 +40,6 @@ def reference() -> np.ndarray:
     "label",
     [
         "cfg=2",
-        "cfg=2|w:cfg",
         "ulysses=4",
         "ulysses=4|w:ulysses",
         "ring=8|w:ring",  # 180 tokens padded to 184: masked padding keys, ring of 8
