@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
 
 #include "aoizora/comm/collective_validation.h"
 #include "aoizora/topology/links.h"
@@ -279,6 +281,36 @@ TEST(CommModel, FastPathMatchesCostAndReusesScratch) {
     for (int64_t t = 0; t < 32; ++t) expected += HopCount(topo, s, t) * kV / (32.0 * 32.0);
   }
   EXPECT_NEAR(total, expected, 1e-6 * expected);
+}
+
+TEST(CommModel, AggregatedAllToAllEqualsPairByPairRoutes) {
+  // The all-to-all sums its flows per axis; on open slices (no ties) that must equal routing
+  // every pair with Route() and adding V/N^2 on each of its links.
+  std::mt19937_64 rng(3);
+  for (std::string_view spec : {"v5e:4x8", "v5p:2x4x4", "tpu7x:2x2x2"}) {
+    const Topology topo = Slice(spec);
+    const CommModel model(topo);
+    std::vector<int64_t> devices = Range(0, topo.num_devices());
+    for (int trial = 0; trial < 5; ++trial) {
+      std::shuffle(devices.begin(), devices.end(), rng);
+      const DeviceGroups groups = {{devices.begin(), devices.begin() + 5},
+                                   {devices.begin() + 5, devices.begin() + 12}};
+      const CollectiveCost cost = MustCost(model, Groups(CollectiveKind::kAllToAll, kV, groups));
+      std::vector<double> expected(cost.link_bytes.size(), 0.0);
+      for (const auto& group : groups) {
+        const double chunk = kV / static_cast<double>(group.size() * group.size());
+        for (int64_t s : group) {
+          for (int64_t t : group) {
+            if (s == t) continue;
+            for (const Link& link : Route(topo, s, t)) expected[LinkIndex(link)] += chunk;
+          }
+        }
+      }
+      for (size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_NEAR(cost.link_bytes[i], expected[i], 1e-9 * kV) << spec << " slot " << i;
+      }
+    }
+  }
 }
 
 TEST(CommModel, NothingToDoCostsNothing) {
