@@ -8,14 +8,15 @@
 
 namespace aoizora::placement {
 
-Result<AllPlacements> EnumerateAllPlacements(const PhysicalGrid& grid, bool reduce_symmetry) {
+Result<AllPlacements> EnumerateAllPlacements(const PhysicalGrid& grid, bool reduce_symmetry,
+                                             bool axis_swaps) {
   const int64_t n = grid.num_devices();
   if (n > kMaxOracleDevices) {
     return InvalidArgument("the exhaustive oracle handles at most " +
                            std::to_string(kMaxOracleDevices) + " devices; the slice " +
                            grid.ToString() + " has " + std::to_string(n));
   }
-  SliceSymmetry symmetry(grid);
+  SliceSymmetry symmetry(grid, axis_swaps);
   AllPlacements out;
   std::vector<int32_t> perm(n);
   std::iota(perm.begin(), perm.end(), 0);

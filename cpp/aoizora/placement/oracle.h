@@ -20,6 +20,7 @@ struct AllPlacements {
 };
 
 // Errors if the slice has more than kMaxOracleDevices devices (names the count).
-Result<AllPlacements> EnumerateAllPlacements(const PhysicalGrid& grid, bool reduce_symmetry = true);
+Result<AllPlacements> EnumerateAllPlacements(const PhysicalGrid& grid, bool reduce_symmetry = true,
+                                             bool axis_swaps = true);
 
 }  // namespace aoizora::placement

@@ -71,7 +71,7 @@ class PlacementEnumerator {
         mesh_(space.mesh_shape_),
         options_(options),
         n_(grid_.num_devices()),
-        symmetry_(grid_),
+        symmetry_(grid_, options.axis_swaps),
         perm_(n_),
         canonical_(n_),
         scratch_(n_),

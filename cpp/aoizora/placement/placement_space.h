@@ -56,6 +56,8 @@ struct PlacementSpaceOptions {
   int64_t max_classes = 2'000'000;
   // Reduce under slice automorphisms (off: keep every distinct device order).
   bool reduce_symmetry = true;
+  // Include exchanges of equal axes in the symmetry group (see symmetry.h).
+  bool axis_swaps = true;
 };
 
 class PlacementSpace {

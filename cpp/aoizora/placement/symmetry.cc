@@ -25,7 +25,13 @@ std::vector<std::vector<int64_t>> AxisSwaps(const PhysicalGrid& grid) {
 
 }  // namespace
 
-SliceSymmetry::SliceSymmetry(const PhysicalGrid& grid)
+bool AxisSwapsPreserveRouting(const PhysicalGrid& grid) {
+  int64_t nontrivial = 0;
+  for (int64_t d : grid.dims()) nontrivial += d > 1 ? 1 : 0;
+  return nontrivial <= 2;
+}
+
+SliceSymmetry::SliceSymmetry(const PhysicalGrid& grid, bool axis_swaps)
     : grid_(grid), n_(grid.num_devices()), rank_(grid.rank()) {
   coords_.resize(n_ * rank_);
   for (int64_t d = 0; d < n_; ++d) {
@@ -41,7 +47,9 @@ SliceSymmetry::SliceSymmetry(const PhysicalGrid& grid)
   }
   const int64_t masks = int64_t{1} << reflectable.size();
   std::vector<int64_t> image(rank_);
-  for (const auto& sigma : AxisSwaps(grid)) {
+  std::vector<std::vector<int64_t>> swaps = AxisSwaps(grid);
+  if (!axis_swaps) swaps.resize(1);  // the identity comes first
+  for (const auto& sigma : swaps) {
     for (int64_t mask = 0; mask < masks; ++mask) {
       std::vector<int32_t> map(n_);
       for (int64_t d = 0; d < n_; ++d) {
@@ -54,7 +62,10 @@ SliceSymmetry::SliceSymmetry(const PhysicalGrid& grid)
         }
         map[d] = static_cast<int32_t>(grid.DeviceId(image));
       }
-      point_maps_.push_back(std::move(map));
+      // Exchanging two length-1 axes moves nothing: keep each distinct map once.
+      if (std::find(point_maps_.begin(), point_maps_.end(), map) == point_maps_.end()) {
+        point_maps_.push_back(std::move(map));
+      }
     }
   }
 }

@@ -16,9 +16,16 @@
 
 namespace aoizora::placement {
 
+// True where exchanging equal axes maps the communication model's routes onto routes of the same
+// cost: at most two axes longer than 1 (a transfer is split over both dimension orders there).
+bool AxisSwapsPreserveRouting(const PhysicalGrid& grid);
+
 class SliceSymmetry {
  public:
-  explicit SliceSymmetry(const PhysicalGrid& grid);
+  // axis_swaps: include the exchanges of equal axes. They are symmetries of the slice's links, but
+  // not of dimension-order routing on 3-D slices (x, then y, then z), which the communication
+  // model follows; see AxisSwapsPreserveRouting.
+  explicit SliceSymmetry(const PhysicalGrid& grid, bool axis_swaps = true);
 
   // |H| (reflections x axis swaps) and |T| (translations); the group has |H| * |T| elements.
   int64_t point_group_size() const { return static_cast<int64_t>(point_maps_.size()); }

@@ -84,3 +84,18 @@ TEST(SymmetryTest, OrbitCountOfAllPermutations) {
 
 }  // namespace
 }  // namespace aoizora::placement
+
+namespace aoizora::placement {
+namespace {
+
+TEST(SymmetryTest, AxisSwapsCanBeLeftOut) {
+  auto cube = PhysicalGrid::Create({4, 4, 4}, {true, true, true});
+  EXPECT_FALSE(AxisSwapsPreserveRouting(*cube));
+  EXPECT_EQ(SliceSymmetry(*cube, /*axis_swaps=*/false).group_size(), 8 * 64);
+  auto square = PhysicalGrid::Create({1, 4, 4, 1}, {false, false, false, false});
+  EXPECT_TRUE(AxisSwapsPreserveRouting(*square));
+  EXPECT_EQ(SliceSymmetry(*square).group_size(), 8);
+}
+
+}  // namespace
+}  // namespace aoizora::placement
