@@ -69,14 +69,15 @@ COLUMNS = [
     "peak_gib",
     "hbm_gib",
     "fits",
-    "tflop_per_chip",
+    "xla_cost_tflop",
+    "formula_tflop_per_chip",
     "error",
 ]
 
 GIB = float(1 << 30)
 
 
-def row_of(model, resolution, result) -> dict:
+def row_of(model, resolution, result, formula_flops_per_chip: float) -> dict:
     m = result.memory
     row = {
         "model": model,
@@ -93,7 +94,8 @@ def row_of(model, resolution, result) -> dict:
         "peak_gib": f"{m.peak_bytes / GIB:.2f}" if m else "",
         "hbm_gib": f"{m.hbm_bytes / GIB:.2f}" if m else "",
         "fits": {True: "yes", False: "no", None: "?"}[result.fits],
-        "tflop_per_chip": f"{result.cost.get('flops', 0.0) / 1e12:.1f}" if result.ok else "",
+        "xla_cost_tflop": f"{result.cost.get('flops', 0.0) / 1e12:.2f}" if result.ok else "",
+        "formula_tflop_per_chip": f"{formula_flops_per_chip / 1e12:.1f}",
         "error": result.error.splitlines()[0][:160] if result.error else "",
     }
     if result.status == "oom" and result.oom_used_bytes:
@@ -133,7 +135,7 @@ def main(argv: list[str]) -> int:
     from aoizora.compiler import adapter
     from aoizora.compiler.cache import toolchain_versions
     from aoizora.compiler.wan_workload import wan_workload
-    from aoizora.models import Candidate
+    from aoizora.models import Candidate, model_info
 
     v = toolchain_versions()
     header = (
@@ -145,7 +147,10 @@ def main(argv: list[str]) -> int:
         "worker process end to end (Python and JAX start-up, libtpu init, lower, compile). "
         "peak_gib: per chip, max(XLA peak_memory_in_bytes, arguments + outputs + temps + code); "
         "hbm_gib: the chip's HBM (16 GiB on v5e). An `oom` status is libtpu refusing the program "
-        "at compile time; its figures are libtpu's own (needed vs usable HBM)."
+        "at compile time; its figures are libtpu's own (needed vs usable HBM). xla_cost_tflop: "
+        "`cost_analysis()['flops']` per chip, which counts each while-loop body (the layer scan, "
+        "the attention chunk loops) once; formula_tflop_per_chip: the model's reference FLOPs "
+        "per step (aoizora.models.model_info) divided by the chip count, for comparison."
     )
     out = Path(args.out)
     rows: list[dict] = []
@@ -154,9 +159,11 @@ def main(argv: list[str]) -> int:
         model, resolution, topology, labels = SCENARIOS[name]
         workload = wan_workload(model, resolution, 81)
         cands = [Candidate.parse(t) for t in labels[: args.max_candidates]]
+        chips = cands[0].num_devices()
+        per_chip = model_info(model, resolution, 81)["flops_per_step"] / chips
 
-        def record(job, result, model=model, resolution=resolution):
-            rows.append(row_of(model, resolution, result))
+        def record(job, result, model=model, resolution=resolution, per_chip=per_chip):
+            rows.append(row_of(model, resolution, result, per_chip))
             write_outputs(out, rows, header)
             print(f"{result.candidate}: {result.status} compile {result.compile_seconds:.1f} s")
 

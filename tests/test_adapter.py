@@ -190,3 +190,24 @@ def test_job_round_trips_through_json_and_rejects_bad_input():
         adapter.lower(
             ExampleCandidate.of(2, 4), workload=Workload.of("aoizora.compiler.examples:nope")
         )
+
+
+def test_lowering_failure_fails_one_job_and_mismatched_lowering_is_recached(tmp_path):
+    cache = CompileCache(tmp_path)
+    good = adapter.make_job(ExampleCandidate.of(2, 4), "v5e:2x4", workload=MLP)
+    bad = adapter.make_job(
+        ExampleCandidate.of(2, 4), "v5e:2x4", workload=Workload.of(FACTORY, d_model=-1)
+    )
+    r_bad, r_good = adapter.compile_jobs([bad, good], workers=1, cache=cache)
+    assert r_bad.status == "error" and r_bad.error.startswith("lowering failed:")
+    assert r_good.status == "ok"
+    # A worker that lowers other text than the caller hashed (e.g. the model source changed in
+    # between) has its result filed under the key of what it really compiled.
+    stale = adapter.lower_job_text(
+        adapter.make_job(
+            ExampleCandidate.of(2, 4), "v5e:2x4", workload=Workload.of(FACTORY, d_ff=1024)
+        )
+    )
+    r = adapter.compile_job(good, cache=cache, lowered=stale)
+    assert r.status == "ok" and r.key == r_good.key != cache_key(good, stale.sha256)
+    assert "differs" in r.error

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -131,19 +132,24 @@ def _run_worker(job: CompileJob, key: str, timeout_s: float) -> CompileResult:
             how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
             error = f"compile worker died ({how}) without a result; log tail:\n{tail}"
             status = "crashed"
-        from aoizora.compiler.worker import compiler_identity
+        result = _failed(job, status, error, key)
+        result.wall_seconds = wall
+        return result
 
-        return CompileResult(
-            status=status,
-            candidate=job.candidate,
-            topology=job.topology,
-            compiler=compiler_identity(job),
-            key=key,
-            mesh_shape=job.mesh_shape,
-            axis_names=job.axis_names,
-            error=error,
-            wall_seconds=wall,
-        )
+
+def _failed(job: CompileJob, status: str, error: str, key: str = "") -> CompileResult:
+    from aoizora.compiler.worker import compiler_identity
+
+    return CompileResult(
+        status=status,
+        candidate=job.candidate,
+        topology=job.topology,
+        compiler=compiler_identity(job),
+        key=key,
+        mesh_shape=job.mesh_shape,
+        axis_names=job.axis_names,
+        error=error,
+    )
 
 
 def compile_job(
@@ -168,9 +174,11 @@ def compile_job(
             return hit
     result = _run_worker(job, key, timeout_s)
     if result.lowered_sha256 and result.lowered_sha256 != low.sha256:
-        # The worker lowers against concrete devices; record (not hide) any difference.
+        # The worker lowered other text than this process did (the model's source changed in
+        # between, or lowering is not deterministic): file the result under what it compiled.
+        result.key = cache_key(job, result.lowered_sha256)
         result.error = (result.error + "\n" if result.error else "") + (
-            "note: worker lowering differs from the in-process lowering used as cache key"
+            "note: the worker's lowering differs from this process's; cached under the worker's"
         )
     if store is not None and result.status in _CACHEABLE:
         store.put(result)
@@ -218,19 +226,34 @@ def compile_jobs(
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
     results: list[CompileResult | None] = [None] * len(jobs)
+    # Lower each job just before a worker slot frees up, so the text hashed here is the text the
+    # worker lowers moments later (and big lowerings are not all held at once).
+    slots = threading.Semaphore(n_workers)
     with _progress(progress, len(jobs)) as advance, ThreadPoolExecutor(n_workers) as pool:
 
-        def finish(i: int, result: CompileResult) -> None:
-            results[i] = result
-            advance(jobs[i], result)
+        def finish(i: int, fut) -> None:
+            slots.release()
+            if fut.exception() is not None:
+                return  # re-raised below by fut.result()
+            results[i] = fut.result()
+            advance(jobs[i], results[i])
             if on_result is not None:
-                on_result(jobs[i], result)
+                on_result(jobs[i], results[i])
 
         futures = []
         for i, job in enumerate(jobs):
-            low = lower_job_text(job)  # JAX tracing is not thread-safe enough to share; do it here
+            slots.acquire()
+            try:
+                low = lower_job_text(job)  # tracing stays on this thread
+            except Exception as e:  # a candidate the factory cannot build fails alone
+                slots.release()
+                results[i] = _failed(job, "error", f"lowering failed: {type(e).__name__}: {e}")
+                advance(job, results[i])
+                if on_result is not None:
+                    on_result(job, results[i])
+                continue
             fut = pool.submit(compile_job, job, timeout_s=timeout_s, cache=cache, lowered=low)
-            fut.add_done_callback(lambda f, i=i: finish(i, f.result()))
+            fut.add_done_callback(lambda f, i=i: finish(i, f))
             futures.append(fut)
         for fut in futures:
             fut.result()
