@@ -27,6 +27,9 @@ cmake --build build/dev -j 2 || status=1
 step "C++: ctest"
 ctest --test-dir build/dev --output-on-failure --output-junit "$REPORTS/ctest.xml" -j 2 || status=1
 
+step "fuzz: HLO parser (20 s, clang++-14 libFuzzer in build/fuzz)"
+bash scripts/fuzz.sh 20 || status=1
+
 step "Python: pytest"
 "$PY" -m pytest -q -p no:cacheprovider --junitxml="$REPORTS/pytest.xml" "$@"
 rc=$?

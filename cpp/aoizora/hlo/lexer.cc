@@ -401,9 +401,15 @@ size_t Lexer::ScanRawValue(size_t pos, int max_depth, std::string& error, size_t
     if (closers.empty() && (c == ',' || c == ')' || c == '}' || c == ']' || IsSpace(c))) {
       // The mesh-axes replica group form `mesh[..] {..}` has one space inside.
       const std::string_view so_far = text_.substr(value_begin, p - value_begin);
-      if (IsSpace(c) && (so_far.substr(0, 5) == "mesh[")) {
-        const size_t q = SkipSpace(p);
-        if (q < end_ && text_[q] == '{' && so_far.back() == ']') {
+      // With a device order it is `mesh[..], device_ids=(..) {..}`.
+      if (so_far.substr(0, 5) == "mesh[") {
+        const size_t q = SkipSpace(c == ',' ? p + 1 : p);
+        if (c == ',' && text_.substr(q, 11) == "device_ids=" && q + 11 <= end_) {
+          p = q + 11;
+          continue;
+        }
+        if (IsSpace(c) && q < end_ && text_[q] == '{' &&
+            (so_far.back() == ']' || so_far.back() == ')')) {
           p = q;
           continue;
         }

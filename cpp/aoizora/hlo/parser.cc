@@ -10,6 +10,8 @@
 
 #include "aoizora/hlo/diagnostic.h"
 #include "aoizora/hlo/lexer.h"
+#include "aoizora/hlo/limits.h"
+#include "aoizora/util/iota.h"
 
 namespace aoizora::hlo {
 namespace {
@@ -17,7 +19,7 @@ namespace {
 // Limits that keep hostile input from allocating without bound (ids index dense tables).
 constexpr int64_t kMaxTableId = int64_t{1} << 20;
 constexpr int64_t kMaxParameterNumber = int64_t{1} << 20;
-constexpr int64_t kMaxTileDevices = int64_t{1} << 24;
+constexpr int64_t kMaxTileDevices = kMaxDevices;
 
 bool IsStackFrameSection(std::string_view word) {
   return word == "FileNames" || word == "FunctionNames" || word == "FileLocations" ||
@@ -66,6 +68,7 @@ class TokenParser {
   Result<ReplicaGroups> ParseReplicaGroups();
   Result<std::vector<int64_t>> ParseBracedInts();  // {1,2,3}
   Result<std::vector<std::pair<int64_t, int64_t>>> ParsePairs();
+  Result<std::vector<int64_t>> ParseMeshDeviceIds();  // device_ids=(...)
   Result<Window> ParseWindow();
   Result<ConvolutionDimensionNumbers> ParseDimLabels();
   Result<OpMetadata> ParseMetadata();
@@ -570,6 +573,12 @@ Result<ReplicaGroups> TokenParser::ParseReplicaGroups() {
       groups.mesh_axes.push_back(std::move(axis));
       if (!At(TokenKind::kRSquare) && !Consume(TokenKind::kComma)) return Expected("',' or ']'");
     }
+    if (At(TokenKind::kComma)) {
+      Advance();
+      if (!At(TokenKind::kAttrName) || tok_.text != "device_ids") return Expected("device_ids=");
+      Advance();
+      AOIZORA_ASSIGN_OR_RETURN(groups.mesh_device_ids, ParseMeshDeviceIds());
+    }
     if (!Consume(TokenKind::kLBrace)) return Expected("'{' listing the grouped axes");
     while (!Consume(TokenKind::kRBrace)) {
       MeshAxisRef ref;
@@ -591,6 +600,35 @@ Result<ReplicaGroups> TokenParser::ParseReplicaGroups() {
   const size_t end = tok_.kind == TokenKind::kEof ? lexer_.limit() : tok_.begin;
   groups.raw = std::string(text_.substr(begin, end - begin));
   return groups;
+}
+
+Result<std::vector<int64_t>> TokenParser::ParseMeshDeviceIds() {
+  const size_t at = tok_.begin;
+  if (!Consume(TokenKind::kLParen)) return Expected("'(' after device_ids=");
+  std::vector<int64_t> ids;
+  if (At(TokenKind::kLSquare)) {  // iota tile assignment [dims]T(perm)
+    AOIZORA_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
+                             ParseIntList(TokenKind::kLSquare, TokenKind::kRSquare));
+    std::vector<int64_t> perm;
+    if (AtIdent("T") && CharAfterToken() == '(') {
+      Advance();
+      AOIZORA_ASSIGN_OR_RETURN(perm, ParseIntList(TokenKind::kLParen, TokenKind::kRParen));
+    }
+    if (!DeviceCount(dims)) return ErrorAt(at, "device_ids iota is empty or too large");
+    Result<std::vector<int64_t>> expanded = ExpandIota(dims, perm);
+    if (!expanded.ok()) return ErrorAt(at, expanded.error().message());
+    ids = std::move(expanded).value();
+    if (!Consume(TokenKind::kRParen)) return Expected("')'");
+    return ids;
+  }
+  while (!Consume(TokenKind::kRParen)) {
+    AOIZORA_ASSIGN_OR_RETURN(int64_t id, ParseInt());
+    ids.push_back(id);
+    if (static_cast<int64_t>(ids.size()) > kMaxTileDevices)
+      return ErrorAt(at, "too many device ids");
+    if (!At(TokenKind::kRParen) && !Consume(TokenKind::kComma)) return Expected("',' or ')'");
+  }
+  return ids;
 }
 
 Result<std::vector<std::pair<int64_t, int64_t>>> TokenParser::ParsePairs() {

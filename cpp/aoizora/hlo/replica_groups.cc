@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
+#include "aoizora/hlo/limits.h"
 #include "aoizora/util/iota.h"
 
 namespace aoizora::hlo {
 namespace {
-
-// Upper bound on devices a group list may name; keeps hostile input from allocating gigabytes.
-constexpr int64_t kMaxDevices = int64_t{1} << 20;
 
 Result<GroupList> ExpandMeshAxes(const ReplicaGroups& rg) {
   // Split every mesh axis a sub-axis refers to into [pre, size, rest] and group over the middle.
@@ -70,6 +68,14 @@ Result<GroupList> ExpandMeshAxes(const ReplicaGroups& rg) {
   }
   perm.insert(perm.end(), grouped.begin(), grouped.end());
   AOIZORA_ASSIGN_OR_RETURN(std::vector<int64_t> order, ExpandIota(reshape, perm));
+  if (!rg.mesh_device_ids.empty()) {
+    if (static_cast<int64_t>(rg.mesh_device_ids.size()) != total) {
+      return InvalidArgument("replica groups " + rg.raw + " list " +
+                             std::to_string(rg.mesh_device_ids.size()) +
+                             " device ids for a mesh of " + std::to_string(total));
+    }
+    for (int64_t& position : order) position = rg.mesh_device_ids[static_cast<size_t>(position)];
+  }
   GroupList groups;
   for (size_t i = 0; i < order.size(); i += static_cast<size_t>(group_size)) {
     groups.emplace_back(
@@ -107,6 +113,11 @@ Result<GroupList> ReplicaGroups::Expand() const {
       if (iota_num_groups <= 0 || iota_group_size <= 0 ||
           iota_num_groups > kMaxDevices / iota_group_size) {
         return InvalidArgument("replica groups " + raw + " have a bad group count or size");
+      }
+      std::optional<int64_t> ids = DeviceCount(iota_reshape_dims);
+      if (!ids || *ids != iota_num_groups * iota_group_size) {
+        return InvalidArgument("replica groups " + raw + ": iota dims do not hold " +
+                               std::to_string(iota_num_groups * iota_group_size) + " ids");
       }
       return ExpandIotaGroups(iota_num_groups, iota_group_size, iota_reshape_dims, iota_perm);
     }

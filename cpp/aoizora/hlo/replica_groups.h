@@ -40,6 +40,9 @@ struct ReplicaGroups {
   // kMeshAxes: devices are iota over the mesh; a group varies the listed axes.
   std::vector<MeshAxis> mesh_axes;
   std::vector<MeshAxisRef> group_axes;
+  // `mesh[..], device_ids=([2,4]T(1,0))` or `device_ids=(0,2,1,3,...)`: the mesh's device order,
+  // flattened (empty = iota, device i at mesh position i).
+  std::vector<int64_t> mesh_device_ids;
   std::string raw;  // as printed
 
   // The groups as explicit lists (iota and mesh-axes forms expanded). Empty means "all".

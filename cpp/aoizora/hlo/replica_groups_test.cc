@@ -51,6 +51,20 @@ TEST(ReplicaGroupsTest, MeshAxesForms) {
   EXPECT_FALSE(GroupsOf("replica_groups=mesh['x'=2] {'z'}").Expand().ok());
 }
 
+TEST(ReplicaGroupsTest, MeshAxesWithDeviceOrder) {
+  // device_ids=([2,4]T(1,0)) = arange(8).reshape(2,4).T = 0,4,1,5,2,6,3,7 at mesh positions
+  // a0 * 2 + a2; grouping over axis_0 takes positions {0,2,4,6} and {1,3,5,7}.
+  const std::string attribute =
+      "replica_groups=mesh['axis_0'=4,'axis_1'=1,'axis_2'=2], device_ids=([2,4]T(1,0)) {'axis_0'}";
+  EXPECT_EQ(GroupsOf(attribute).mesh_device_ids, (std::vector<int64_t>{0, 4, 1, 5, 2, 6, 3, 7}));
+  EXPECT_EQ(Expanded(attribute), (GroupList{{0, 1, 2, 3}, {4, 5, 6, 7}}));
+  // An explicit device order.
+  EXPECT_EQ(Expanded("replica_groups=mesh['x'=2,'y'=2], device_ids=(3,2,1,0) {'y'}"),
+            (GroupList{{3, 2}, {1, 0}}));
+  EXPECT_FALSE(
+      GroupsOf("replica_groups=mesh['x'=2,'y'=2], device_ids=(3,2,1) {'y'}").Expand().ok());
+}
+
 TEST(ReplicaGroupsTest, DeviceIdModes) {
   EXPECT_EQ(GetCollectiveOpGroupMode(false, std::nullopt).value(),
             CollectiveOpGroupMode::kCrossReplica);

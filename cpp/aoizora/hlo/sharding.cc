@@ -1,5 +1,6 @@
 #include "aoizora/hlo/sharding.h"
 
+#include "aoizora/hlo/limits.h"
 #include "aoizora/util/iota.h"
 
 namespace aoizora::hlo {
@@ -53,6 +54,12 @@ Result<std::vector<int64_t>> Sharding::Devices() const {
     return InvalidArgument("sharding " + raw + " has no tile assignment");
   }
   if (!is_iota) return explicit_devices;
+  std::optional<int64_t> count = DeviceCount(iota_reshape_dims);
+  if (!count || *count != NumTileDevices()) {
+    return InvalidArgument("sharding " + raw + ": iota " + IntsToString(iota_reshape_dims) +
+                           " does not have the " + std::to_string(NumTileDevices()) +
+                           " devices of " + IntsToString(tile_assignment_dims));
+  }
   AOIZORA_ASSIGN_OR_RETURN(std::vector<int64_t> devices, ExpandIota(iota_reshape_dims, iota_perm));
   if (static_cast<int64_t>(devices.size()) != NumTileDevices()) {
     return InvalidArgument("sharding " + raw + ": iota " + IntsToString(iota_reshape_dims) +

@@ -1,0 +1,41 @@
+// libFuzzer target: the parser must return a Module or an Error for every input, never crash,
+// hang or leak; a successful parse must also survive the helpers the analyzers call.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "aoizora/hlo/parser.h"
+
+namespace {
+
+void Exercise(const aoizora::hlo::Module& module) {
+  using namespace aoizora::hlo;
+  for (const auto& computation : module.computations) {
+    for (const Instruction& inst : computation->instructions) {
+      (void)ShapeByteSize(inst.shape);
+      (void)ShapeToString(inst.shape);
+      if (inst.sharding) {
+        (void)ShardedTileShape(inst.shape, *inst.sharding);
+        if (inst.sharding->IsTiled()) (void)inst.sharding->Devices();
+      }
+      if (inst.replica_groups) {
+        aoizora::Result<GroupList> groups = inst.replica_groups->Expand();
+        aoizora::Result<CollectiveOpGroupMode> mode =
+            GetCollectiveOpGroupMode(inst.channel_id.has_value(), inst.use_global_device_ids);
+        if (groups.ok() && mode.ok()) {
+          (void)LogicalDeviceGroups(*groups, *mode, module.replica_count, module.num_partitions);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  aoizora::Result<aoizora::hlo::Module> module = aoizora::hlo::ParseModule(text, "fuzz.hlo");
+  if (module.ok()) Exercise(*module);
+  return 0;
+}
