@@ -85,6 +85,7 @@ def run_job(job: CompileJob, key: str) -> CompileResult:
         mesh_shape=tuple(job.mesh_shape),
         axis_names=tuple(job.axis_names),
     )
+    t0 = None
     try:
         mesh = concrete_mesh(job)
         result.device_ids = tuple(int(d.id) for d in mesh.devices.flat)
@@ -95,6 +96,8 @@ def run_job(job: CompileJob, key: str) -> CompileResult:
         compiled = lowered.compile(compiler_options=dict(job.options) or None)
         result.compile_seconds = time.perf_counter() - t0
     except Exception as e:  # XLA reports compile failures as exceptions: one candidate fails
+        if t0 is not None:  # the compiler itself refused: time how long it took to say so
+            result.compile_seconds = time.perf_counter() - t0
         msg = f"{type(e).__name__}: {e}"
         result.error = msg[:4000]
         if any(m in msg for m in _OOM_MARKERS):
