@@ -6,6 +6,7 @@
 #include <string>
 
 #include "aoizora/program/compiled_analysis.h"
+#include "aoizora/program/precompile_analysis.h"
 #include "aoizora/program/program_summary.h"
 #include "bindings.h"
 
@@ -64,6 +65,48 @@ nb::dict SummaryDict(const CompiledModuleAnalysis& analysis) {
   return d;
 }
 
+nb::dict PrecompileDict(const PrecompileAnalysis& a) {
+  nb::dict d;
+  d["module"] = a.module_name;
+  nb::list mesh;
+  for (const auto& axis : a.mesh) mesh.append(nb::make_tuple(axis.name, axis.size));
+  d["mesh"] = mesh;
+  d["num_devices"] = a.num_devices;
+  d["flops_global"] = a.flops_global;
+  d["flops_per_device"] = a.flops_per_device;
+  d["parameter_bytes_global"] = a.parameter_bytes_global;
+  d["parameter_bytes_per_device"] = a.parameter_bytes_per_device;
+  nb::list matmuls;
+  for (const auto& m : a.matmuls) {
+    nb::dict row;
+    row["name"] = m.name;
+    row["flops_global"] = m.flops_global;
+    row["flops_per_device"] = m.flops_per_device;
+    row["shards"] = m.shards;
+    matmuls.append(row);
+  }
+  d["matmuls"] = matmuls;
+  nb::list collectives;
+  for (const auto& c : a.collectives) {
+    nb::dict row;
+    row["source"] = c.source;
+    row["reason"] = c.reason;
+    row["kind"] = std::string(CollectiveKindName(c.collective.kind));
+    row["array_bytes"] = c.collective.array_bytes;
+    row["groups"] = Groups(c.collective.groups);
+    nb::list pairs;
+    for (const auto& [s_id, t_id] : c.collective.pairs) pairs.append(nb::make_tuple(s_id, t_id));
+    row["pairs"] = pairs;
+    row["count"] = c.count;
+    collectives.append(row);
+  }
+  d["collectives"] = collectives;
+  nb::list warnings;
+  for (const auto& w : a.warnings) warnings.append(w);
+  d["warnings"] = warnings;
+  return d;
+}
+
 }  // namespace
 
 void BindProgram(nb::module_& m) {
@@ -79,6 +122,15 @@ void BindProgram(nb::module_& m) {
       "analyze_compiled_hlo_file",
       [](const std::string& path) { return SummaryDict(ValueOrThrow(AnalyzeCompiledFile(path))); },
       nb::arg("path"), "analyze_compiled_hlo on a file (e.g. an --xla_dump_to module).");
+  m.def(
+      "analyze_precompile_hlo",
+      [](const std::string& text, const std::string& filename) {
+        return PrecompileDict(ValueOrThrow(AnalyzePrecompileText(text, filename)));
+      },
+      nb::arg("text"), nb::arg("filename") = "<string>",
+      "Inputs of the pruning bound Q1 from a lowered, unpartitioned module "
+      "(lowered.as_text(dialect='hlo')): per-device matmul FLOPs and parameter bytes under the "
+      "sharding annotations, explicit and implied collectives (kind, array_bytes V, groups).");
 }
 
 }  // namespace aoizora::bindings
