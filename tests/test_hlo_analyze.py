@@ -21,11 +21,6 @@ DATA_GROUPS = [[0, 4], [1, 5], [2, 6], [3, 7]]  # collectives over 'data' (mesh 
 RING = [(0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4)]
 F32 = 4
 BACKENDS = ["cpu", "tpu"]
-# The hlo parser does not yet accept mesh-axes groups with device_ids=(...) (printed for the
-# all_gather program); strict, so the test reports when that is fixed.
-_DEVICE_IDS_XFAIL = pytest.mark.xfail(
-    strict=True, raises=ValueError, reason="parser rejects replica_groups=mesh[..], device_ids=(..)"
-)
 
 
 def analyze(name: str, backend: str) -> dict:
@@ -163,7 +158,7 @@ def test_cpu_bytes_agree_with_xla_up_to_tuple_pointer_tables(name):
     assert 0 <= xla - r["bytes_accessed_loop_bodies_once"] <= 8 * 4
 
 
-@pytest.mark.parametrize("backend", [pytest.param(b, marks=_DEVICE_IDS_XFAIL) for b in BACKENDS])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_all_gather_mesh_axes_groups(backend):
     ag = only(analyze("all_gather", backend), "all-gather")
     assert ag["bytes_per_device"] == 256 * 128 * F32
