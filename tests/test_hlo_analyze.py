@@ -129,6 +129,7 @@ def test_conv_flops_count_valid_positions(backend):
 @pytest.mark.parametrize(
     "name",
     [
+        "all_gather",
         "dot_all_reduce",
         "reduce_scatter",
         "all_to_all",
@@ -149,7 +150,16 @@ def test_flops_agree_with_xla_cost_analysis(name, backend):
 
 
 @pytest.mark.parametrize(
-    "name", ["dot_all_reduce", "reduce_scatter", "all_to_all", "permute", "conv", "mlp_train"]
+    "name",
+    [
+        "all_gather",
+        "dot_all_reduce",
+        "reduce_scatter",
+        "all_to_all",
+        "permute",
+        "conv",
+        "mlp_train",
+    ],
 )
 def test_cpu_bytes_agree_with_xla_up_to_tuple_pointer_tables(name):
     """XLA adds a tuple's pointer table (8 B per element) to bytes accessed; we count 0."""
