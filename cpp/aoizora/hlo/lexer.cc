@@ -210,6 +210,21 @@ size_t Lexer::MatchPad(size_t pos) const {
 }
 
 Token Lexer::LexNumberOrPattern(size_t start, bool space) {
+  // Fast path: a plain non-negative integer not followed by anything that could extend it into
+  // a decimal, NxM, padding or dim-labels token.
+  if (IsDigit(text_[start])) {
+    const size_t digits_end = MatchDigits(start);
+    const char after = digits_end < end_ ? text_[digits_end] : '\0';
+    if (digits_end - start < 19 && after != '.' && after != 'e' && after != 'E' && after != 'x' &&
+        after != '_' && after != 'b' && after != 'f' && after != '?' && !IsDigit(after)) {
+      int64_t value = 0;
+      for (size_t i = start; i < digits_end; ++i) value = value * 10 + (text_[i] - '0');
+      pos_ = digits_end;
+      Token token = Make(TokenKind::kInt, start, digits_end, space);
+      token.int_value = value;
+      return token;
+    }
+  }
   size_t e = MatchDimLabels(start);
   if (e != kNpos) {
     pos_ = e;
