@@ -6,6 +6,10 @@
 namespace aoizora {
 namespace {
 
+// Far above any real slice (16x16x24 v5p = 6,144 chips; 2 devices per tpu7x chip) and small
+// enough that hostile input cannot make us allocate gigabytes.
+constexpr int64_t kMaxIotaElements = int64_t{1} << 20;
+
 std::string DimsToString(const std::vector<int64_t>& dims) {
   std::string out = "[";
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -76,7 +80,7 @@ Result<std::vector<int64_t>> ExpandIota(const std::vector<int64_t>& reshape_dims
     if (d <= 0)
       return InvalidArgument("iota dims must be positive, got " + DimsToString(reshape_dims));
     total *= d;
-    if (total > (int64_t{1} << 31)) {
+    if (total > kMaxIotaElements) {
       return InvalidArgument("iota dims " + DimsToString(reshape_dims) + " are too large");
     }
   }

@@ -12,7 +12,7 @@
 namespace aoizora {
 
 // The flattened device order. Errors name the offending dims/perm (perm must be a permutation of
-// 0..rank-1; an empty perm means identity; dims must be positive; product below 2^31).
+// 0..rank-1; an empty perm means identity; dims must be positive; at most 2^20 elements).
 Result<std::vector<int64_t>> ExpandIota(const std::vector<int64_t>& reshape_dims,
                                         const std::vector<int64_t>& perm);
 

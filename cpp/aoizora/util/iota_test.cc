@@ -48,6 +48,9 @@ TEST(IotaTest, RejectsBadInputWithTheOffendingValue) {
   ASSERT_FALSE(syntax.ok());
   EXPECT_NE(syntax.error().message().find("column"), std::string::npos);
   EXPECT_FALSE(ParseIotaGroups("[2,4]<=[0,8]").ok());
+  auto huge = ParseIotaGroups("[1,1073741824]<=[32768,32768]");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().message().find("too large"), std::string::npos);
 }
 
 }  // namespace
