@@ -4,13 +4,50 @@
 #include <nanobind/stl/vector.h>
 
 #include "aoizora/planner/candidate_search.h"
+#include "aoizora/planner/q1_bound.h"
+#include "aoizora/program/precompile_analysis.h"
+#include "aoizora/topology/topology.h"
 #include "bindings.h"
 
 namespace nb = nanobind;
 
 namespace aoizora::bindings {
 
+namespace {
+
+nb::dict Q1Dict(const std::string& precompile_text, const std::string& spec,
+                const std::string& filename) {
+  const Topology topology = ValueOrThrow(ParseSliceSpec(spec));
+  const PrecompileAnalysis analysis =
+      ValueOrThrow(AnalyzePrecompileText(precompile_text, filename));
+  if (analysis.num_devices != topology.num_devices()) {
+    throw nb::value_error(("the module runs on " + std::to_string(analysis.num_devices) +
+                           " devices but " + spec + " has " +
+                           std::to_string(topology.num_devices()))
+                              .c_str());
+  }
+  const Q1Bound q1 = ValueOrThrow(ComputeQ1(analysis, topology.chip()));
+  nb::dict d;
+  d["seconds"] = q1.seconds;
+  d["compute_seconds"] = q1.compute_seconds;
+  d["comm_seconds"] = q1.comm_seconds;
+  d["parameter_bytes_per_device"] = q1.parameter_bytes_per_device;
+  d["hbm_bytes"] = q1.hbm_bytes;
+  d["fits_memory"] = q1.fits_memory;
+  d["memory_reason"] = q1.memory_reason;
+  d["flops_per_device"] = analysis.flops_per_device;
+  d["num_collectives"] = analysis.collectives.size();
+  d["warnings"] = analysis.warnings;
+  return d;
+}
+
+}  // namespace
+
 void BindPlanner(nb::module_& m) {
+  m.def("q1_bound", &Q1Dict, nb::arg("precompile_text"), nb::arg("topology"),
+        nb::arg("filename") = "<string>",
+        "Q1: pre-compile lower bound of the best predicted step latency (model prediction) and "
+        "the memory verdict, from lowered HLO text.");
   nb::class_<CandidateBound>(m, "CandidateBound")
       .def(nb::init<>())
       .def(

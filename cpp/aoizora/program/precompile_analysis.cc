@@ -203,6 +203,8 @@ class Analyzer {
     PrecompileMatmul mm;
     mm.name = instruction.name;
     mm.flops_global = cost.flops * multiplicity;
+    mm.count = multiplicity;
+    if (!cost.matmuls.empty()) mm.dims = cost.matmuls.front();
     mm.shards = Shards(all);
     mm.flops_per_device = mm.flops_global / static_cast<double>(mm.shards);
     out_.flops_global += mm.flops_global;

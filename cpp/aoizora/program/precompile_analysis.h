@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "aoizora/comm/collective.h"
+#include "aoizora/program/step_program.h"
 #include "aoizora/util/result.h"
 
 namespace aoizora {
@@ -32,6 +33,9 @@ struct PrecompileMatmul {
   double flops_global = 0.0;
   double flops_per_device = 0.0;
   int64_t shards = 1;  // product of the distinct mesh axes the operands are split over
+  double count = 1.0;  // runs per module execution (enclosing loop trip counts)
+  // One run's matmul shape as printed (per device inside manual regions, global otherwise).
+  MatmulDims dims;
 };
 
 struct PrecompileCollective {

@@ -1,0 +1,44 @@
+#pragma once
+// Q1: the pre-compile lower bound of a candidate's best predicted step latency (architecture.md
+// stage 1). From the lowered, not yet partitioned module (PrecompileAnalysis) and the chip:
+//
+//   compute >= sum over dots of FLOPs / (peak x efficiency of the dot's class)
+//   comm    >= sum over collectives of (fixed latency + one hop + bytes a device must receive /
+//              the most it can receive per second: all its ICI links (plus the die-to-die link))
+//   Q1 = max(compute, comm)
+//
+// Why this bounds Q2 (placement/q2_model.h) for every placement: Q2 replays compute and
+// collectives on one queue each per device, so a step lasts at least as long as either queue;
+// every compute op costs at least its FLOPs at the class efficiency (padding and the HBM side only
+// add); every collective of the comm model delivers its bytes over the receiving chip's links,
+// each at most W_1 under the default fair contention law. The efficiency class uses the dot's
+// printed dims: sharding only narrows them, which can only move a dot to the slower class. The
+// bound is measured against Q2 over benchmark scenarios, not assumed (docs/planner.md).
+//
+// Memory: per-device parameter bytes must fit the chip's HBM; activations only add.
+
+#include <string>
+
+#include "aoizora/program/precompile_analysis.h"
+#include "aoizora/topology/chip_spec.h"
+#include "aoizora/util/result.h"
+
+namespace aoizora {
+
+struct Q1Bound {
+  double seconds = 0.0;          // max(compute, comm): a model prediction's lower bound
+  double compute_seconds = 0.0;  // dots and convolutions at their class efficiency
+  double comm_seconds = 0.0;     // all collectives on ideal links
+  double parameter_bytes_per_device = 0.0;
+  double hbm_bytes = 0.0;  // per device
+  bool fits_memory = true;
+  std::string memory_reason;  // set when it does not fit
+};
+
+// Lower bound of one collective's time on the comm model, over every placement.
+double CollectiveLowerBoundSeconds(const Collective& collective, double count,
+                                   const ChipSpec& chip);
+
+Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& chip);
+
+}  // namespace aoizora

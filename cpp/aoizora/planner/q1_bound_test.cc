@@ -1,0 +1,85 @@
+#include "aoizora/planner/q1_bound.h"
+
+#include <gtest/gtest.h>
+
+namespace aoizora {
+namespace {
+
+const ChipSpec& V5e() { return GetChipSpec(Generation::kV5e); }
+
+PrecompileMatmul Dot(double flops, int64_t k, int64_t n) {
+  PrecompileMatmul mm;
+  mm.name = "dot";
+  mm.flops_global = flops;
+  mm.flops_per_device = flops;
+  mm.dims = MatmulDims{1, 1024, n, k};
+  return mm;
+}
+
+TEST(Q1BoundTest, ComputeUsesTheClassEfficiencyOfEachDot) {
+  PrecompileAnalysis a;
+  a.num_devices = 8;
+  a.matmuls = {Dot(1e12, 4096, 4096), Dot(1e12, 128, 4096)};
+  auto q1 = ComputeQ1(a, V5e());
+  ASSERT_TRUE(q1.ok()) << q1.error().ToString();
+  const double peak = V5e().bf16_peak.flops_per_second;
+  const double expected =
+      1e12 / (peak * V5e().matmul_efficiency) + 1e12 / (peak * V5e().attention_efficiency);
+  EXPECT_DOUBLE_EQ(q1->compute_seconds, expected);
+  EXPECT_DOUBLE_EQ(q1->seconds, expected);  // no collectives: compute decides
+}
+
+TEST(Q1BoundTest, AllGatherNeedsItsBytesOverEveryLinkOfTheChip) {
+  PrecompileAnalysis a;
+  a.num_devices = 4;
+  PrecompileCollective ag;
+  ag.collective.kind = CollectiveKind::kAllGather;
+  ag.collective.array_bytes = 4e8;
+  ag.collective.groups = {{0, 1, 2, 3}};
+  ag.count = 10;
+  a.collectives = {ag};
+  auto q1 = ComputeQ1(a, V5e());
+  ASSERT_TRUE(q1.ok());
+  const ChipSpec& c = V5e();
+  // Each device receives 3/4 of 400 MB over at most 4 links of W_1 each.
+  const double once = c.collective_fixed_latency.value + c.ici_hop_latency.value +
+                      0.75 * 4e8 / (c.ici_links_per_chip * c.ici_link_one_way.bytes_per_second);
+  EXPECT_DOUBLE_EQ(q1->comm_seconds, 10 * once);
+  EXPECT_DOUBLE_EQ(q1->seconds, 10 * once);
+}
+
+TEST(Q1BoundTest, AllReduceCostsTwiceAndAllToAllAGroupShare) {
+  Collective ar{CollectiveKind::kAllReduce, 1e9, {{0, 1}}, {}};
+  Collective ag{CollectiveKind::kAllGather, 1e9, {{0, 1}}, {}};
+  const double latency = V5e().collective_fixed_latency.value + V5e().ici_hop_latency.value;
+  EXPECT_NEAR(CollectiveLowerBoundSeconds(ar, 1, V5e()) - latency,
+              2 * (CollectiveLowerBoundSeconds(ag, 1, V5e()) - latency), 1e-15);
+  Collective a2a{CollectiveKind::kAllToAll, 8e8, {{0, 1, 2, 3}}, {}};
+  Collective ag4{CollectiveKind::kAllGather, 2e8, {{0, 1, 2, 3}}, {}};
+  // All-to-all of V: each device receives 3/4 of V/4, what an all-gather of V/4 needs.
+  EXPECT_DOUBLE_EQ(CollectiveLowerBoundSeconds(a2a, 1, V5e()),
+                   CollectiveLowerBoundSeconds(ag4, 1, V5e()));
+  Collective single{CollectiveKind::kAllReduce, 1e9, {{0}, {1}}, {}};
+  EXPECT_EQ(CollectiveLowerBoundSeconds(single, 1, V5e()), 0.0);
+}
+
+TEST(Q1BoundTest, ParametersBeyondHbmDoNotFit) {
+  PrecompileAnalysis a;
+  a.num_devices = 1;
+  a.parameter_bytes_per_device = 28.6e9;  // Wan 2.1 14B in bf16, unsharded
+  auto q1 = ComputeQ1(a, V5e());
+  ASSERT_TRUE(q1.ok());
+  EXPECT_FALSE(q1->fits_memory);
+  EXPECT_NE(q1->memory_reason.find("28.60 GB"), std::string::npos) << q1->memory_reason;
+  a.parameter_bytes_per_device = 28.6e9 / 4;
+  EXPECT_TRUE(ComputeQ1(a, V5e())->fits_memory);
+}
+
+TEST(Q1BoundTest, RejectsAModuleWithoutDevices) {
+  PrecompileAnalysis a;
+  a.num_devices = 0;
+  EXPECT_FALSE(ComputeQ1(a, V5e()).ok());
+}
+
+}  // namespace
+}  // namespace aoizora

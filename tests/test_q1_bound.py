@@ -1,0 +1,40 @@
+"""Q1 (pre-compile bound) against Q2 (best placement of the compiled module) on the project's own
+compiled fixtures: the bound must hold for every program, compiler and slice orientation."""
+
+from pathlib import Path
+
+import pytest
+
+from aoizora import _core
+
+DATA = Path(__file__).parent / "data" / "hlo" / "generated"
+PROGRAMS = sorted({p.name.split(".")[0] for p in DATA.glob("*.pre.hlo")})
+
+
+@pytest.mark.parametrize("compiler", ["tpu", "cpu"])
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_q1_never_exceeds_best_q2(program, compiler):
+    pre = (DATA / f"{program}.{compiler}.pre.hlo").read_text()
+    compiled = (DATA / f"{program}.{compiler}.compiled.hlo").read_text()
+    q1 = _core.q1_bound(pre, "v5e:2x4")
+    ranked = _core.rank_placements(compiled, "v5e:2x4", [2, 4], top=1)
+    best = ranked["placements"][0]["seconds"]
+    assert 0 < q1["seconds"] <= best
+    assert q1["seconds"] == max(q1["compute_seconds"], q1["comm_seconds"])
+
+
+def test_fixture_set_is_not_empty():
+    assert len(PROGRAMS) >= 9
+
+
+def test_q1_rejects_a_slice_of_another_size():
+    pre = (DATA / "all_gather.tpu.pre.hlo").read_text()
+    with pytest.raises(ValueError, match="runs on 8 devices but v5e:4x4 has 16"):
+        _core.q1_bound(pre, "v5e:4x4")
+
+
+def test_q1_memory_verdict_uses_the_chip_hbm():
+    pre = (DATA / "mlp_train.tpu.pre.hlo").read_text()
+    q1 = _core.q1_bound(pre, "v5e:2x4")
+    assert q1["fits_memory"] and q1["memory_reason"] == ""
+    assert q1["hbm_bytes"] == 16e9
