@@ -112,10 +112,11 @@ def write_outputs(out: Path, rows: list[dict], header: str) -> None:
         w.writerows(rows)
     shown = [c for c in COLUMNS if c not in ("compiler", "error")]
     lines = [header, "", "| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
-    lines += ["| " + " | ".join(str(r[c]) for c in shown) + " |" for r in rows]
+    cell = lambda v: str(v).replace("|", "\\|")  # noqa: E731 - labels contain '|w:'
+    lines += ["| " + " | ".join(cell(r[c]) for c in shown) + " |" for r in rows]
     errors = [r for r in rows if r["error"]]
     if errors:
-        lines += ["", "Failures:", ""]
+        lines += ["", "Failures and notes:", ""]
         lines += [f"- `{r['candidate']}` ({r['status']}): {r['error']}" for r in errors]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
@@ -128,6 +129,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--timeout", type=float, default=1200.0, help="seconds per compile")
     p.add_argument("--compiler", choices=["tpu", "cpu"], default="tpu")
     p.add_argument("--out", default="bench/results/compile")
+    p.add_argument("--append", action="store_true", help="keep the rows already in <out>.csv")
     args = p.parse_args(argv)
     if args.max_candidates < 1:
         p.error(f"--max-candidates must be >= 1, got {args.max_candidates}")
@@ -154,6 +156,10 @@ def main(argv: list[str]) -> int:
     )
     out = Path(args.out)
     rows: list[dict] = []
+    if args.append and out.with_suffix(".csv").exists():
+        with open(out.with_suffix(".csv"), newline="") as f:
+            rows = list(csv.DictReader(f))
+        header += " Rows from earlier runs (`--append`) keep their own timings."
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     for name in names:
         model, resolution, topology, labels = SCENARIOS[name]
