@@ -36,6 +36,7 @@ nb::dict Q1Dict(const std::string& precompile_text, const std::string& spec,
   d["fits_memory"] = q1.fits_memory;
   d["memory_reason"] = q1.memory_reason;
   d["flops_per_device"] = analysis.flops_per_device;
+  d["alpha_beta_seconds"] = TopologyBlindSeconds(analysis, topology.chip());
   d["num_collectives"] = analysis.collectives.size();
   d["warnings"] = analysis.warnings;
   return d;
@@ -53,14 +54,15 @@ void BindPlanner(nb::module_& m) {
       .def(
           "__init__",
           [](CandidateBound* self, std::string label, double q1_seconds, bool fits_memory,
-             std::string memory_reason) {
-            new (self)
-                CandidateBound{std::move(label), q1_seconds, fits_memory, std::move(memory_reason)};
+             std::string memory_reason, double priority_seconds) {
+            new (self) CandidateBound{std::move(label), q1_seconds, priority_seconds, fits_memory,
+                                      std::move(memory_reason)};
           },
           nb::arg("label"), nb::arg("q1_seconds"), nb::arg("fits_memory") = true,
-          nb::arg("memory_reason") = "")
+          nb::arg("memory_reason") = "", nb::arg("priority_seconds") = -1.0)
       .def_rw("label", &CandidateBound::label)
       .def_rw("q1_seconds", &CandidateBound::q1_seconds)
+      .def_rw("priority_seconds", &CandidateBound::priority_seconds)
       .def_rw("fits_memory", &CandidateBound::fits_memory)
       .def_rw("memory_reason", &CandidateBound::memory_reason);
 

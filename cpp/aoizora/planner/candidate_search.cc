@@ -15,6 +15,10 @@ Status ValidateInputs(const std::vector<CandidateBound>& candidates, const Searc
     return InvalidArgument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
   }
   for (const CandidateBound& c : candidates) {
+    if (!std::isfinite(c.priority_seconds)) {
+      return InvalidArgument("candidate '" + c.label + "' has an invalid priority " +
+                             std::to_string(c.priority_seconds));
+    }
     if (!std::isfinite(c.q1_seconds) || c.q1_seconds < 0.0) {
       return InvalidArgument("candidate '" + c.label + "' has an invalid Q1 bound " +
                              std::to_string(c.q1_seconds));
@@ -23,13 +27,20 @@ Status ValidateInputs(const std::vector<CandidateBound>& candidates, const Searc
   return OkStatus();
 }
 
-// Indices of the candidates that fit memory, by increasing Q1 (ties: input order).
-std::vector<int64_t> FittingByBound(const std::vector<CandidateBound>& candidates) {
+double Priority(const CandidateBound& c) {
+  return c.priority_seconds < 0.0 ? c.q1_seconds : c.priority_seconds;
+}
+
+// Indices of the candidates that fit memory, by increasing priority, then Q1, then input order.
+std::vector<int64_t> FittingByPriority(const std::vector<CandidateBound>& candidates) {
   std::vector<int64_t> order;
   for (int64_t i = 0; i < static_cast<int64_t>(candidates.size()); ++i) {
     if (candidates[i].fits_memory) order.push_back(i);
   }
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    if (Priority(candidates[a]) != Priority(candidates[b])) {
+      return Priority(candidates[a]) < Priority(candidates[b]);
+    }
     return candidates[a].q1_seconds < candidates[b].q1_seconds;
   });
   return order;
@@ -65,27 +76,22 @@ Result<SearchResult> RunCandidateSearch(const std::vector<CandidateBound>& candi
     }
   }
 
-  const std::vector<int64_t> order = FittingByBound(candidates);
+  const std::vector<int64_t> order = FittingByPriority(candidates);
   const size_t limit = options.mode == SearchMode::kTopK
                            ? std::min(order.size(), static_cast<size_t>(options.top_k))
                            : order.size();
+  auto cannot_win = [&](int64_t index) {
+    return options.mode == SearchMode::kExact && result.best.has_value() &&
+           candidates[index].q1_seconds >= result.best_q2_seconds;
+  };
   size_t next = 0;
   while (next < limit) {
-    // Exact mode: stop once the cheapest remaining bound cannot beat the incumbent.
-    if (options.mode == SearchMode::kExact && result.best.has_value() &&
-        candidates[order[next]].q1_seconds >= result.best_q2_seconds) {
-      break;
-    }
     std::vector<int64_t> batch;
     while (next < limit && static_cast<int64_t>(batch.size()) < options.batch_size) {
-      const int64_t index = order[next];
-      if (options.mode == SearchMode::kExact && result.best.has_value() &&
-          candidates[index].q1_seconds >= result.best_q2_seconds) {
-        break;
-      }
-      batch.push_back(index);
-      ++next;
+      const int64_t index = order[next++];
+      if (!cannot_win(index)) batch.push_back(index);
     }
+    if (batch.empty()) break;
     std::vector<CompileOutcome> outcomes = compile_batch(batch);
     if (outcomes.size() != batch.size()) {
       return Internal("compile callback returned " + std::to_string(outcomes.size()) +

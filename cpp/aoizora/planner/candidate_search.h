@@ -2,10 +2,12 @@
 // Branch and bound over sharding candidates (architecture.md, stages 1-2).
 //
 // Each candidate arrives with Q1, a pre-compile lower bound of its best predicted step latency
-// (Q2 over all placements), and a memory verdict. The search compiles candidates in increasing
-// Q1 order and stops, in exact mode, as soon as the next Q1 is no better than the best Q2 found:
-// every remaining candidate is then provably no better (as far as Q1 <= Q2 holds; the planner's
-// benchmark measures how often it does). Top-K mode compiles only the K smallest Q1.
+// (Q2 over all placements), a priority (an estimate of Q2 used only to order compiles; Q1 when
+// not given) and a memory verdict. The search compiles candidates in increasing priority order;
+// in exact mode it skips every candidate whose Q1 is no better than the best Q2 found, so every
+// skipped candidate is provably no better (as far as Q1 <= Q2 holds; the planner's benchmark
+// measures how often it does). With priority = Q1 this is classic branch and bound: it stops at
+// the first candidate whose bound cannot win. Top-K mode compiles the K best priorities.
 //
 // Compiling is done by the caller (the Python compiler adapter) through a batch callback, so the
 // caller can compile a batch in parallel on several cores. A batch can contain a candidate that a
@@ -23,9 +25,10 @@ namespace aoizora {
 
 struct CandidateBound {
   std::string label;
-  double q1_seconds = 0.0;    // lower bound of min over placements of Q2
-  bool fits_memory = true;    // pre-compile memory lower bound <= chip HBM
-  std::string memory_reason;  // why it cannot fit, when it does not
+  double q1_seconds = 0.0;         // lower bound of min over placements of Q2
+  double priority_seconds = -1.0;  // compile order key; negative: use q1_seconds
+  bool fits_memory = true;         // pre-compile memory lower bound <= chip HBM
+  std::string memory_reason;       // why it cannot fit, when it does not
 };
 
 // What compiling and ranking one candidate produced.

@@ -27,7 +27,7 @@ class FakeCompiler {
 };
 
 CandidateBound Bound(std::string label, double q1, bool fits = true) {
-  return CandidateBound{std::move(label), q1, fits, fits ? "" : "needs 20 GB"};
+  return CandidateBound{std::move(label), q1, -1.0, fits, fits ? "" : "needs 20 GB"};
 }
 CompileOutcome Ok(double q2) { return CompileOutcome{true, "", q2}; }
 
@@ -95,6 +95,28 @@ TEST(CandidateSearchTest, BatchesGoToTheCompilerTogether) {
   EXPECT_EQ(compiler.calls, 2);
   EXPECT_EQ(r->compile_order, (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(*r->best, 1);
+}
+
+TEST(CandidateSearchTest, PriorityOrdersCompilesButOnlyTheBoundPrunes) {
+  // a: loose bound but poor estimate; b: better estimate. b is compiled first (Q2 2.5); a's
+  // bound 1.0 < 2.5 could still win, so exact mode compiles it too; c's bound 3.0 cannot.
+  std::vector<CandidateBound> cands = {Bound("a", 1.0), Bound("b", 2.0), Bound("c", 3.0)};
+  cands[0].priority_seconds = 5.0;
+  cands[1].priority_seconds = 2.2;
+  cands[2].priority_seconds = 3.1;
+  FakeCompiler compiler({{0, Ok(2.0)}, {1, Ok(2.5)}, {2, Ok(0.1)}});
+  auto r = RunCandidateSearch(cands, SearchOptions{}, compiler.Fn());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->compile_order, (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(*r->best, 0);
+  EXPECT_EQ(r->status[2], CandidateStatus::kPrunedBound);
+  SearchOptions topk;
+  topk.mode = SearchMode::kTopK;
+  topk.top_k = 1;
+  FakeCompiler again({{1, Ok(2.5)}});
+  auto t = RunCandidateSearch(cands, topk, again.Fn());
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->compile_order, (std::vector<int64_t>{1}));
 }
 
 TEST(CandidateSearchTest, RejectsInvalidBoundsAndOptions) {

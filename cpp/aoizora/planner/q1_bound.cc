@@ -55,6 +55,30 @@ double CollectiveLowerBoundSeconds(const Collective& collective, double count,
   return count * once;
 }
 
+double TopologyBlindSeconds(const PrecompileAnalysis& analysis, const ChipSpec& chip) {
+  const double peak = chip.bf16_peak.flops_per_second / static_cast<double>(chip.cores_per_chip);
+  double seconds = analysis.flops_per_device / peak;
+  const double alpha = chip.collective_fixed_latency.value;
+  const double beta = 1.0 / chip.ici_link_one_way.bytes_per_second;
+  for (const PrecompileCollective& pc : analysis.collectives) {
+    const Collective& c = pc.collective;
+    double bytes = 0.0;
+    if (c.kind == CollectiveKind::kCollectivePermute) {
+      bytes = c.pairs.empty() ? 0.0 : c.array_bytes;
+    } else {
+      size_t n = 0;
+      for (const auto& g : c.groups) n = std::max(n, g.size());
+      if (n <= 1) continue;
+      const double fraction = static_cast<double>(n - 1) / static_cast<double>(n);
+      bytes = fraction * c.array_bytes;
+      if (c.kind == CollectiveKind::kAllReduce) bytes *= 2.0;
+      if (c.kind == CollectiveKind::kAllToAll) bytes /= static_cast<double>(n);
+    }
+    seconds += pc.count * (alpha + beta * bytes);
+  }
+  return seconds;
+}
+
 Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& chip) {
   if (analysis.num_devices < 1) {
     return InvalidArgument("pre-compile module has " + std::to_string(analysis.num_devices) +

@@ -35,6 +35,14 @@ struct Q1Bound {
   std::string memory_reason;  // set when it does not fit
 };
 
+// The topology-blind cost XLA's auto-sharding uses (tpu-hardware.md section 3, last paragraph;
+// auto_sharding cluster_environment): per collective alpha + beta x (n-1)/n x bytes per device
+// (x2 for all-reduce, x1/n for all-to-all whose per-device buffer is V/n; a permute moves its
+// bytes once), with alpha = the fixed collective latency and beta = 1 / W_1 on every axis: no
+// wraparound, placement or contention. Plus dot FLOPs at peak. Baseline (a) picks the candidate
+// that minimizes it.
+double TopologyBlindSeconds(const PrecompileAnalysis& analysis, const ChipSpec& chip);
+
 // Lower bound of one collective's time on the comm model, over every placement.
 double CollectiveLowerBoundSeconds(const Collective& collective, double count,
                                    const ChipSpec& chip);

@@ -75,6 +75,22 @@ TEST(Q1BoundTest, ParametersBeyondHbmDoNotFit) {
   EXPECT_TRUE(ComputeQ1(a, V5e())->fits_memory);
 }
 
+TEST(Q1BoundTest, TopologyBlindCostIsAlphaBetaPerCollective) {
+  PrecompileAnalysis a;
+  a.num_devices = 4;
+  a.flops_per_device = 1.97e14;  // one second at v5e peak
+  PrecompileCollective ar;
+  ar.collective = Collective{CollectiveKind::kAllReduce, 4.5e9, {{0, 1, 2, 3}}, {}};
+  ar.count = 2;
+  a.collectives = {ar};
+  const ChipSpec& c = V5e();
+  const double alpha = c.collective_fixed_latency.value;
+  // all-reduce: 2 x 3/4 x 4.5 GB at 45 GB/s = 0.15 s, twice.
+  const double expected =
+      1.0 + 2 * (alpha + 2 * 0.75 * 4.5e9 / c.ici_link_one_way.bytes_per_second);
+  EXPECT_NEAR(TopologyBlindSeconds(a, c), expected, 1e-12);
+}
+
 TEST(Q1BoundTest, RejectsAModuleWithoutDevices) {
   PrecompileAnalysis a;
   a.num_devices = 0;

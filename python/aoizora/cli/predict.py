@@ -1,0 +1,67 @@
+"""``aoizora predict``: compile one given candidate and predict its step latency.
+
+What a user's current configuration costs (placed as ``jax.make_mesh`` would place it, or in
+device id order), and what the best placement of the same sharding would give. A model
+prediction, not a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from aoizora.cli._common import console, print_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="predict the step latency of one given sharding candidate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", default="wan2.1-t2v-1.3b")
+    p.add_argument("--resolution", default="480p")
+    p.add_argument("--frames", type=int, default=81)
+    p.add_argument("--topology", default="v5e:2x4")
+    p.add_argument("--strategy", required=True, help='degrees, e.g. "cfg=2,ulysses=4"')
+    p.add_argument("--weights-sharded-over", default="", help='axes, e.g. "ulysses"')
+    p.add_argument("--placement", choices=["jax", "best", "ids"], default="jax")
+    p.add_argument("--compiler", choices=["tpu", "cpu"], default="tpu")
+    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aoizora.compiler import env
+
+    env.configure()
+    from aoizora.planner.predict import PredictRequest, predict
+
+    out = predict(
+        PredictRequest(
+            model=args.model,
+            resolution=args.resolution,
+            frames=args.frames,
+            topology=args.topology,
+            strategy=args.strategy,
+            weights_sharded_over=args.weights_sharded_over,
+            placement=args.placement,
+            compiler=args.compiler,
+            cache_dir=args.cache_dir,
+        )
+    )
+    if args.json:
+        print_json(out)
+        return 0
+    c = console()
+    c.print(f"{out['candidate']} on {out['topology']} ({out['compiler']})")
+    c.print(
+        f"predicted step latency with {out['placement']}: {out['seconds'] * 1e3:.2f} ms "
+        f"(model prediction); best placement: {out['best_placement_seconds'] * 1e3:.2f} ms"
+    )
+    b = out["breakdown"]
+    for key in ("compute_seconds", "exposed_comm_seconds"):
+        if key in b:
+            c.print(f"  {key}: {b[key] * 1e3:.2f} ms")
+    return 0

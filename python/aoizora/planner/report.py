@@ -1,0 +1,188 @@
+"""Human-readable outputs of a plan: the comparison table (terminal and markdown), the candidate
+table (CSV), and the files written next to plan.json."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from aoizora.plan import PREDICTION_NOTE, save_plan
+from aoizora.planner.pipeline import PlanOutcome
+
+
+def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
+    """Ours first, then each baseline, with the speed-up of ours over it."""
+    plan = outcome.plan
+    ours = plan.predicted["seconds"] if plan else None
+    rows = []
+    if plan is not None:
+        rows.append(
+            {
+                "name": "aoizora (ours)",
+                "candidate": plan.candidate,
+                "placement": "searched",
+                "seconds": ours,
+                "speedup": 1.0,
+                "note": "",
+            }
+        )
+    for b in outcome.baselines:
+        secs = b["seconds"]
+        if b["fits"] is False:
+            note = (
+                "does not fit: " + b["note"] if not b["note"].startswith("does not") else b["note"]
+            )
+        else:
+            note = b["note"]
+        rows.append(
+            {
+                "name": b["name"],
+                "candidate": b["candidate"] or "-",
+                "placement": b["placement"],
+                "seconds": secs if b["fits"] is not False else None,
+                "speedup": (secs / ours) if (secs and ours and b["fits"] is not False) else None,
+                "note": note,
+            }
+        )
+    if outcome.oracle and outcome.oracle.get("ran"):
+        o = outcome.oracle
+        rows.append(
+            {
+                "name": "oracle (all candidates x all permutations)",
+                "candidate": o["candidate"],
+                "placement": "exhaustive",
+                "seconds": o["seconds"],
+                "speedup": (o["seconds"] / ours) if ours else None,
+                "note": "",
+            }
+        )
+    return rows
+
+
+def best_existing(outcome: PlanOutcome) -> dict[str, Any] | None:
+    fitting = [
+        b
+        for b in outcome.baselines
+        if b["existing_solution"] and b["fits"] is not False and b["seconds"] is not None
+    ]
+    return min(fitting, key=lambda b: b["seconds"]) if fitting else None
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.2f}"
+
+
+def _x(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}x"
+
+
+def markdown(outcome: PlanOutcome) -> str:
+    plan = outcome.plan
+    out = io.StringIO()
+    if plan is None:
+        out.write("No candidate could be compiled and placed.\n")
+        return out.getvalue()
+    out.write(f"# Plan: {plan.model} {plan.resolution} {plan.frames} frames on {plan.topology}\n\n")
+    out.write(f"{PREDICTION_NOTE}\n\nCompiler: {plan.compiler}\n\n")
+    out.write(
+        "| solution | candidate | placement | predicted step (ms) | ours faster by | note |\n"
+    )
+    out.write("|---|---|---|---|---|---|\n")
+    for r in comparison_rows(outcome):
+        out.write(
+            f"| {r['name']} | {r['candidate']} | {r['placement']} | {_ms(r['seconds'])} | "
+            f"{_x(r['speedup'])} | {r['note']} |\n"
+        )
+    s = outcome.stats
+    out.write(
+        f"\nCandidates {s['candidates']}, lowered {s['lowered']}, pruned {s['pruned']} "
+        f"(memory {s['pruned_memory']}, bound {s['pruned_bound']}), compiled {s['compiled']} "
+        f"(+{s['compiled_for_baselines']} for baselines), failed {s['failed']}, placements "
+        f"scored {s['placements_scored']}, wall {s['wall_seconds']:.1f} s.\n"
+    )
+    out.write(f"\nDevice order (chip coordinates of logical devices 0..N-1): {plan.device_order}\n")
+    return out.getvalue()
+
+
+def candidates_csv(outcome: PlanOutcome) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(
+        [
+            "candidate",
+            "status",
+            "q1_seconds",
+            "q1_compute_seconds",
+            "q1_comm_seconds",
+            "param_bytes_per_device",
+            "best_q2_seconds",
+            "failure",
+        ]
+    )
+    for r in sorted(outcome.records, key=lambda r: r.q1.get("seconds", float("inf"))):
+        w.writerow(
+            [
+                r.label,
+                r.status,
+                r.q1.get("seconds"),
+                r.q1.get("compute_seconds"),
+                r.q1.get("comm_seconds"),
+                r.q1.get("parameter_bytes_per_device"),
+                r.best_seconds,
+                r.failure,
+            ]
+        )
+    return out.getvalue()
+
+
+def write_outputs(outcome: PlanOutcome, out_dir: str | Path) -> list[Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if outcome.plan is not None:
+        save_plan(outcome.plan, out_dir / "plan.json")
+        written.append(out_dir / "plan.json")
+    (out_dir / "report.md").write_text(markdown(outcome))
+    (out_dir / "candidates.csv").write_text(candidates_csv(outcome))
+    written += [out_dir / "report.md", out_dir / "candidates.csv"]
+    return written
+
+
+def print_table(outcome: PlanOutcome, console) -> None:
+    from rich.table import Table
+
+    plan = outcome.plan
+    if plan is None:
+        console.print("[red]No candidate could be compiled and placed.[/red]")
+        return
+    t = Table(
+        title=f"{plan.model} {plan.resolution} on {plan.topology}: predicted step latency "
+        "(model prediction, not a measurement)"
+    )
+    for col in ("solution", "candidate", "placement", "step (ms)", "ours faster by", "note"):
+        t.add_column(col)
+    for r in comparison_rows(outcome):
+        t.add_row(
+            r["name"],
+            r["candidate"],
+            r["placement"],
+            _ms(r["seconds"]),
+            _x(r["speedup"]),
+            r["note"],
+        )
+    console.print(t)
+    be = best_existing(outcome)
+    if be is not None:
+        console.print(
+            f"Best existing solution: {be['name']} ({be['candidate']}); ours is "
+            f"{be['seconds'] / plan.predicted['seconds']:.2f}x faster (predicted)."
+        )
+    s = outcome.stats
+    console.print(
+        f"candidates {s['candidates']} | lowered {s['lowered']} | pruned {s['pruned']} | "
+        f"compiled {s['compiled']} (+{s['compiled_for_baselines']} for baselines) | "
+        f"placements scored {s['placements_scored']} | wall {s['wall_seconds']:.1f} s | "
+        f"compiler: {plan.compiler}"
+    )

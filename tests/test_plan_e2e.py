@@ -1,0 +1,132 @@
+"""``aoizora plan`` end to end on the tiny Wan config: real lowering, Q1, TPU AOT compiles of
+the survivors, placement ranking, baselines, plan.json; then the plan applied on CPU devices runs
+the model and equals the one-device result."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+from jax.sharding import Mesh
+
+from aoizora.cli.main import main
+from aoizora.compiler import env
+from aoizora.models import Candidate, step_concrete
+from aoizora.plan import load_plan, mesh
+
+pytestmark = pytest.mark.skipif(not env.libtpu_available(), reason="libtpu not installed")
+
+MODEL, RES, FRAMES, TOPOLOGY = "wan2.1-tiny", "tiny", 9, "v5e:2x2"
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan")
+    cache = tmp_path_factory.mktemp("cache")
+    argv = [
+        "plan",
+        "--model",
+        MODEL,
+        "--resolution",
+        RES,
+        "--frames",
+        str(FRAMES),
+        "--topology",
+        TOPOLOGY,
+        "--mode",
+        "topk",
+        "--k",
+        "2",
+        "--workers",
+        "2",
+        "--cache-dir",
+        str(cache),
+        "--out",
+        str(out),
+        "--json",
+    ]
+    rc = main(argv)
+    assert rc == 0
+    return out, cache
+
+
+def test_plan_json_has_the_documented_fields(planned):
+    out, _ = planned
+    obj = json.loads((out / "plan.json").read_text())
+    assert obj["compiler"].startswith("tpu-aot")
+    assert obj["predicted"]["seconds"] > 0
+    assert "model prediction" in obj["predicted"]["note"] or "Predicted" in obj["predicted"]["note"]
+    assert len(obj["device_order"]) == 4 and len(obj["device_ids"]) == 4
+    stats = obj["stats"]
+    for key in ("candidates", "lowered", "compiled", "wall_seconds", "placements_scored"):
+        assert key in stats
+    assert stats["lowered"] == stats["candidates"] > 2
+    assert stats["compiled"] == 2  # topk with k=2
+    names = {b["name"] for b in obj["baselines"]}
+    assert {"xla-autosharding", "maxdiffusion", "wan-official", "ours+make_mesh"} <= names
+    for b in obj["baselines"]:
+        assert "seconds" in b
+    # Ours is the best placement of the best compiled candidate: placing that same candidate
+    # with jax.make_mesh can only be slower or equal.
+    ablation = next(b for b in obj["baselines"] if b["name"] == "ours+make_mesh")
+    assert ablation["candidate"] == obj["candidate"]
+    assert ablation["seconds"] >= obj["predicted"]["seconds"] * (1 - 1e-12)
+    assert (out / "report.md").read_text().startswith("# Plan:")
+    assert "candidate,status,q1_seconds" in (out / "candidates.csv").read_text()
+
+
+def test_applied_plan_runs_the_model_like_one_device(planned):
+    out, _ = planned
+    plan = load_plan(out / "plan.json")
+    cand = Candidate.parse(plan.candidate)
+    cpu = jax.devices("cpu")
+    m = mesh(plan, cpu)  # CPU devices carry no coordinates: matched by device id
+    assert m.axis_names == tuple(plan.axis_names)
+    fn, args = step_concrete(MODEL, RES, FRAMES, cand, m, seed=0, dtype="float32")
+    got = np.asarray(fn(*args))
+    one = Candidate.parse("")
+    fn1, args1 = step_concrete(
+        MODEL, RES, FRAMES, one, Mesh(np.array(cpu[:1]).reshape(()), ()), seed=0, dtype="float32"
+    )
+    want = np.asarray(fn1(*args1))
+    # Same tolerance as tests/test_strategies.py: reduction order only.
+    assert np.max(np.abs(got - want)) <= 5e-5 * np.max(np.abs(want))
+
+
+def test_predict_scores_one_candidate(planned, capsys):
+    _, cache = planned
+    rc = main(
+        [
+            "predict",
+            "--model",
+            MODEL,
+            "--resolution",
+            RES,
+            "--frames",
+            str(FRAMES),
+            "--topology",
+            TOPOLOGY,
+            "--strategy",
+            "cfg=2,ulysses=2",
+            "--placement",
+            "jax",
+            "--cache-dir",
+            str(cache),
+            "--json",
+        ]
+    )
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["candidate"] == "cfg=2,ulysses=2"
+    assert out["placement"] == "jax.make_mesh"
+    assert out["best_placement_seconds"] <= out["seconds"]
+    assert out["seconds"] > 0
+
+
+def test_plan_rejects_bad_input(capsys):
+    assert main(["plan", "--model", "wan9", "--topology", TOPOLOGY]) == 2
+    assert "wan9" in capsys.readouterr().err
+    assert main(["plan", "--model", MODEL, "--resolution", RES, "--topology", "v5e:3x3"]) == 2
+    assert "3x3" in capsys.readouterr().err
+    assert main(["plan", "--model", MODEL, "--resolution", RES, "--frames", "8"]) == 2
+    assert "8" in capsys.readouterr().err
