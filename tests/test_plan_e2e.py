@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from jax.sharding import Mesh
 
+import aoizora
 from aoizora.cli.main import main
 from aoizora.compiler import env
 from aoizora.models import Candidate, step_concrete
-from aoizora.plan import load_plan, mesh
 
 pytestmark = pytest.mark.skipif(not env.libtpu_available(), reason="libtpu not installed")
 
@@ -77,10 +77,10 @@ def test_plan_json_has_the_documented_fields(planned):
 
 def test_applied_plan_runs_the_model_like_one_device(planned):
     out, _ = planned
-    plan = load_plan(out / "plan.json")
+    plan = aoizora.load_plan(out / "plan.json")
     cand = Candidate.parse(plan.candidate)
     cpu = jax.devices("cpu")
-    m = mesh(plan, cpu)  # CPU devices carry no coordinates: matched by device id
+    m = aoizora.mesh(plan, cpu)  # CPU devices carry no coordinates: matched by device id
     assert m.axis_names == tuple(plan.axis_names)
     fn, args = step_concrete(MODEL, RES, FRAMES, cand, m, seed=0, dtype="float32")
     got = np.asarray(fn(*args))

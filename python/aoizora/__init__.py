@@ -12,3 +12,17 @@ def core():
     from aoizora import _core
 
     return _core
+
+
+def load_plan(path):
+    """Read and validate a plan.json written by ``aoizora plan`` (see aoizora.plan.Plan)."""
+    from aoizora.plan import load_plan as _load
+
+    return _load(path)
+
+
+def mesh(plan, devices=None):
+    """The ``jax.sharding.Mesh`` a plan describes, with devices matched by chip coordinates."""
+    from aoizora.plan import mesh as _mesh
+
+    return _mesh(plan, devices)
