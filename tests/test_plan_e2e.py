@@ -73,6 +73,7 @@ def test_plan_json_has_the_documented_fields(planned):
     assert ablation["seconds"] >= obj["predicted"]["seconds"] * (1 - 1e-12)
     assert (out / "report.md").read_text().startswith("# Plan:")
     assert "candidate,status,q1_seconds" in (out / "candidates.csv").read_text()
+    assert (out / "plan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_applied_plan_runs_the_model_like_one_device(planned):

@@ -144,6 +144,11 @@ def write_outputs(outcome: PlanOutcome, out_dir: str | Path) -> list[Path]:
     if outcome.plan is not None:
         save_plan(outcome.plan, out_dir / "plan.json")
         written.append(out_dir / "plan.json")
+    from aoizora.planner.figures import plan_figure
+
+    picture = plan_figure(outcome, out_dir / "plan.png")
+    if picture is not None:
+        written.append(picture)
     (out_dir / "report.md").write_text(markdown(outcome))
     (out_dir / "candidates.csv").write_text(candidates_csv(outcome))
     written += [out_dir / "report.md", out_dir / "candidates.csv"]
