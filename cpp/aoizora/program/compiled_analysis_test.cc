@@ -57,6 +57,21 @@ ENTRY e {
   EXPECT_EQ(mm.n, 16);
 }
 
+TEST(HloCost, BaseDilatedAttentionConvolutionIsOneMatmulPerHead) {
+  // How libtpu prints q.k^T (bqhd,bkhd->bhqk) with 2 heads in a spatial dim: window size 2,
+  // lhs_dilate 2, so each output pairs with one kernel position. The matmul must carry the same
+  // FLOPs as the op (k = d = 64, not 64 x 2 heads).
+  auto a = Analyze(R"(HloModule m
+ENTRY e {
+  q = f32[2,60,2,64]{3,2,1,0} parameter(0)
+  k = f32[2,60,2,64]{3,2,1,0} parameter(1)
+  ROOT c = f32[2,2,60,60]{3,2,1,0} convolution(q, k), window={size=2x2 lhs_dilate=2x2}, dim_labels=0b1f_0o1i->01bf
+})");
+  const auto& mm = std::get<ComputeOp>(a.program.ops[0].op).matmuls.at(0);
+  EXPECT_DOUBLE_EQ(2.0 * mm.batch * mm.m * mm.n * mm.k, a.flops);
+  EXPECT_EQ(mm.k, 64);
+}
+
 TEST(HloCost, MatmulAsConvolutionHasNoWindow) {
   auto a = Analyze(R"(HloModule m
 ENTRY e {

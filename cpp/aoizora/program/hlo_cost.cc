@@ -139,6 +139,7 @@ Result<OpCost> ConvolutionCost(const Instruction& conv) {
   double positions = 1.0;
   int64_t kernel_spatial = 1;
   int64_t output_spatial = 1;
+  bool base_dilated = false;
   for (size_t i = 0; i < dn.input_spatial_dims.size(); ++i) {
     const int64_t input_size = dim(*lhs, dn.input_spatial_dims[i]);
     const int64_t output_size =
@@ -148,6 +149,7 @@ Result<OpCost> ConvolutionCost(const Instruction& conv) {
     if (i < dn.kernel_spatial_dims.size()) w.size = dim(*rhs, dn.kernel_spatial_dims[i]);
     positions *= static_cast<double>(ValidPositions(w, input_size, output_size));
     kernel_spatial *= w.size;
+    base_dilated = base_dilated || w.base_dilation > 1;
     output_spatial *= output_size;
   }
   cost.flops = 2.0 * static_cast<double>(in_feature / fgc) * static_cast<double>(out_feature) *
@@ -157,7 +159,18 @@ Result<OpCost> ConvolutionCost(const Instruction& conv) {
   mm.batch = fgc;
   mm.m = (batch / bgc) * output_spatial;
   mm.n = out_feature / fgc;
-  mm.k = (in_feature / fgc) * kernel_spatial;
+  // The contraction per output element. An ordinary convolution runs its whole kernel window
+  // on the matrix unit (padding included). A dot that XLA rewrote as a base-dilated convolution
+  // (TPU attention: heads moved into a spatial dimension with lhs_dilate = window size) has one
+  // valid kernel position per output, so there k counts only the valid positions (then
+  // 2 x batch x m x n x k equals the op's FLOPs) instead of inflating the matmul H times.
+  int64_t contraction = (in_feature / fgc) * kernel_spatial;
+  if (base_dilated && output_spatial > 0) {
+    const double valid_per_output = positions / static_cast<double>(output_spatial);
+    contraction = std::max<int64_t>(
+        1, std::llround(static_cast<double>(in_feature / fgc) * valid_per_output));
+  }
+  mm.k = contraction;
   cost.matmuls.push_back(mm);
   return cost;
 }
