@@ -130,4 +130,6 @@ def test_plan_rejects_bad_input(capsys):
     assert main(["plan", "--model", MODEL, "--resolution", RES, "--topology", "v5e:3x3"]) == 2
     assert "3x3" in capsys.readouterr().err
     assert main(["plan", "--model", MODEL, "--resolution", RES, "--frames", "8"]) == 2
-    assert "8" in capsys.readouterr().err
+    assert "got 8" in capsys.readouterr().err
+    assert main(["plan", "--model", MODEL, "--resolution", RES, "--k", "0", "--mode", "topk"]) == 2
+    assert "--k must be >= 1, got 0" in capsys.readouterr().err

@@ -54,6 +54,8 @@ std::string_view CandidateStatusName(CandidateStatus status) {
       return "pruned: does not fit memory";
     case CandidateStatus::kPrunedBound:
       return "pruned: bound";
+    case CandidateStatus::kOutsideTopK:
+      return "not compiled: outside top-K";
     case CandidateStatus::kCompiled:
       return "compiled";
     case CandidateStatus::kFailed:
@@ -67,7 +69,9 @@ Result<SearchResult> RunCandidateSearch(const std::vector<CandidateBound>& candi
                                         const CompileBatchFn& compile_batch) {
   AOIZORA_RETURN_IF_ERROR(ValidateInputs(candidates, options));
   SearchResult result;
-  result.status.assign(candidates.size(), CandidateStatus::kPrunedBound);
+  result.status.assign(candidates.size(), options.mode == SearchMode::kTopK
+                                              ? CandidateStatus::kOutsideTopK
+                                              : CandidateStatus::kPrunedBound);
   result.outcomes.assign(candidates.size(), CompileOutcome{});
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (!candidates[i].fits_memory) {
@@ -105,6 +109,11 @@ Result<SearchResult> RunCandidateSearch(const std::vector<CandidateBound>& candi
         result.status[index] = CandidateStatus::kFailed;
         ++result.num_failed;
         continue;
+      }
+      if (!std::isfinite(outcomes[j].best_q2_seconds) || outcomes[j].best_q2_seconds < 0.0) {
+        return Internal("compile callback returned an invalid Q2 " +
+                        std::to_string(outcomes[j].best_q2_seconds) + " for candidate '" +
+                        candidates[index].label + "'");
       }
       result.status[index] = CandidateStatus::kCompiled;
       ++result.num_compiled;

@@ -48,7 +48,8 @@ struct SearchOptions {
 
 enum class CandidateStatus {
   kPrunedMemory,  // cannot fit the chip's HBM (pre-compile lower bound)
-  kPrunedBound,   // Q1 no better than the best Q2 found (exact) or outside the top K
+  kPrunedBound,   // exact mode: Q1 no better than the best Q2 found
+  kOutsideTopK,   // top-K mode: not among the K best priorities
   kCompiled,      // compiled and ranked
   kFailed,        // compile failed or did not fit after compile
 };

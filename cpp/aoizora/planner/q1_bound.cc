@@ -3,13 +3,21 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "aoizora/placement/compute_model.h"
+
 namespace aoizora {
 namespace {
 
 // Bytes the busiest receiver of one group must take in (hlo-text.md section 7, in terms of the
-// comm model's V: all-to-all V spans the group, each device keeps 1/G of its own share).
+// comm model's V: all-to-all V spans the group, each device keeps 1/G of its own share). A
+// permute whose pairs all send to themselves moves nothing.
 double BytesReceivedPerDevice(const Collective& c) {
-  if (c.kind == CollectiveKind::kCollectivePermute) return c.pairs.empty() ? 0.0 : c.array_bytes;
+  if (c.kind == CollectiveKind::kCollectivePermute) {
+    for (const auto& [source, target] : c.pairs) {
+      if (source != target) return c.array_bytes;
+    }
+    return 0.0;
+  }
   size_t group_size = 0;
   for (const auto& g : c.groups) group_size = std::max(group_size, g.size());
   if (group_size <= 1) return 0.0;
@@ -29,11 +37,11 @@ double BytesReceivedPerDevice(const Collective& c) {
   return 0.0;
 }
 
-// Dots whose contraction or output width fits in one MXU tile run at the attention efficiency
-// (placement/compute_model.h uses the same rule on the compiled dims).
-double ClassEfficiency(const MatmulDims& dims, const ChipSpec& chip) {
-  const bool narrow = dims.k <= chip.mxu_tile || dims.n <= chip.mxu_tile;
-  return narrow ? chip.attention_efficiency : chip.matmul_efficiency;
+// Q2 (placement/compute_model.h) runs a dot at the narrow efficiency when its k or n is at most
+// one tile. XLA may swap a dot's operands (n changes) but never its contraction, so the bound
+// takes the narrow class only when k alone decides it, and the wide (faster) one otherwise.
+double BoundEfficiency(const MatmulDims& dims, const placement::ComputeConstants& c) {
+  return dims.k <= c.mxu_tile ? c.narrow_matmul_efficiency : c.matmul_efficiency;
 }
 
 std::string Gigabytes(double bytes) {
@@ -44,37 +52,24 @@ std::string Gigabytes(double bytes) {
 
 }  // namespace
 
+double IngressBytesPerSecond(const ChipSpec& chip) {
+  return chip.ici_links_per_chip * chip.ici_link_one_way.bytes_per_second +
+         chip.die_to_die_one_way.bytes_per_second;
+}
+
 double CollectiveLowerBoundSeconds(const Collective& collective, double count,
                                    const ChipSpec& chip) {
-  const double received = BytesReceivedPerDevice(collective);
-  if (received <= 0.0) return 0.0;
-  const double ingress = chip.ici_links_per_chip * chip.ici_link_one_way.bytes_per_second +
-                         chip.die_to_die_one_way.bytes_per_second;
-  const double once =
-      chip.collective_fixed_latency.value + chip.ici_hop_latency.value + received / ingress;
-  return count * once;
+  return count * BytesReceivedPerDevice(collective) / IngressBytesPerSecond(chip);
 }
 
 double TopologyBlindSeconds(const PrecompileAnalysis& analysis, const ChipSpec& chip) {
-  const double peak = chip.bf16_peak.flops_per_second / static_cast<double>(chip.cores_per_chip);
-  double seconds = analysis.flops_per_device / peak;
+  const auto constants = placement::ComputeConstants::FromChip(chip);
+  double seconds = analysis.flops_per_device / constants.peak_flops_per_second;
   const double alpha = chip.collective_fixed_latency.value;
   const double beta = 1.0 / chip.ici_link_one_way.bytes_per_second;
   for (const PrecompileCollective& pc : analysis.collectives) {
-    const Collective& c = pc.collective;
-    double bytes = 0.0;
-    if (c.kind == CollectiveKind::kCollectivePermute) {
-      bytes = c.pairs.empty() ? 0.0 : c.array_bytes;
-    } else {
-      size_t n = 0;
-      for (const auto& g : c.groups) n = std::max(n, g.size());
-      if (n <= 1) continue;
-      const double fraction = static_cast<double>(n - 1) / static_cast<double>(n);
-      bytes = fraction * c.array_bytes;
-      if (c.kind == CollectiveKind::kAllReduce) bytes *= 2.0;
-      if (c.kind == CollectiveKind::kAllToAll) bytes /= static_cast<double>(n);
-    }
-    seconds += pc.count * (alpha + beta * bytes);
+    const double bytes = BytesReceivedPerDevice(pc.collective);
+    if (bytes > 0.0) seconds += pc.count * (alpha + beta * bytes);
   }
   return seconds;
 }
@@ -84,14 +79,22 @@ Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& ch
     return InvalidArgument("pre-compile module has " + std::to_string(analysis.num_devices) +
                            " devices");
   }
+  const auto constants = placement::ComputeConstants::FromChip(chip);
   Q1Bound q1;
-  const double peak_per_device =
-      chip.bf16_peak.flops_per_second / static_cast<double>(chip.cores_per_chip);
   for (const PrecompileMatmul& mm : analysis.matmuls) {
-    q1.compute_seconds += mm.flops_per_device / (peak_per_device * ClassEfficiency(mm.dims, chip));
+    q1.compute_seconds += mm.flops_per_device /
+                          (constants.peak_flops_per_second * BoundEfficiency(mm.dims, constants));
   }
+  bool moves_bytes = false;
   for (const PrecompileCollective& pc : analysis.collectives) {
-    q1.comm_seconds += CollectiveLowerBoundSeconds(pc.collective, pc.count, chip);
+    const double seconds = CollectiveLowerBoundSeconds(pc.collective, pc.count, chip);
+    q1.comm_seconds += seconds;
+    moves_bytes = moves_bytes || seconds > 0.0;
+  }
+  // XLA may combine the module's collectives into fewer, so only one collective's latency is
+  // certain to be paid.
+  if (moves_bytes) {
+    q1.comm_seconds += chip.collective_fixed_latency.value + chip.ici_hop_latency.value;
   }
   q1.seconds = std::max(q1.compute_seconds, q1.comm_seconds);
   q1.parameter_bytes_per_device = analysis.parameter_bytes_per_device;

@@ -3,17 +3,21 @@
 // stage 1). From the lowered, not yet partitioned module (PrecompileAnalysis) and the chip:
 //
 //   compute >= sum over dots of FLOPs / (peak x efficiency of the dot's class)
-//   comm    >= sum over collectives of (fixed latency + one hop + bytes a device must receive /
-//              the most it can receive per second: all its ICI links (plus the die-to-die link))
+//   comm    >= sum over collectives of bytes a device must receive / the most it can receive per
+//              second (all its ICI links, plus the die-to-die link), + one collective's latency
 //   Q1 = max(compute, comm)
 //
 // Why this bounds Q2 (placement/q2_model.h) for every placement: Q2 replays compute and
 // collectives on one queue each per device, so a step lasts at least as long as either queue;
 // every compute op costs at least its FLOPs at the class efficiency (padding and the HBM side only
 // add); every collective of the comm model delivers its bytes over the receiving chip's links,
-// each at most W_1 under the default fair contention law. The efficiency class uses the dot's
-// printed dims: sharding only narrows them, which can only move a dot to the slower class. The
-// bound is measured against Q2 over benchmark scenarios, not assumed (docs/planner.md).
+// each at most W_1 under the default fair contention law (the measured x0.66 law lets a shared
+// link carry more than W_1: the bound assumes the default). A dot is charged the narrow class
+// only when its contraction k fits one MXU tile, which no operand swap by XLA changes. Latency:
+// XLA may combine collectives, so only one collective's latency is certain. Per-device FLOPs
+// come from the pre-compile analysis, exact inside manual (shard_map) regions and an upper
+// estimate where its sharding propagation gives up (program/precompile_analysis.h). The bound
+// is measured against Q2 on fixtures and scenarios, not assumed (docs/planner.md).
 //
 // Memory: per-device parameter bytes must fit the chip's HBM; activations only add.
 
@@ -43,7 +47,11 @@ struct Q1Bound {
 // that minimizes it.
 double TopologyBlindSeconds(const PrecompileAnalysis& analysis, const ChipSpec& chip);
 
-// Lower bound of one collective's time on the comm model, over every placement.
+// The most bytes per second one device can receive: all its ICI links plus the die-to-die link.
+double IngressBytesPerSecond(const ChipSpec& chip);
+
+// Lower bound of the bandwidth part of `count` runs of one collective on the comm model, over
+// every placement (latency excluded: see ComputeQ1).
 double CollectiveLowerBoundSeconds(const Collective& collective, double count,
                                    const ChipSpec& chip);
 

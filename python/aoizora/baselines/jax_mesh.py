@@ -32,6 +32,14 @@ class JaxDeviceOrder:
     def ok(self) -> bool:
         return not self.error
 
+    def device_coords(self) -> list[list[int]]:
+        """Chip coordinates per logical device, with the core appended on multi-core chips
+        (tpu7x), the form the C++ core's placement functions take."""
+        coords = [list(c) for c in self.coords]
+        if any(self.cores):
+            coords = [c + [core] for c, core in zip(coords, self.cores, strict=True)]
+        return coords
+
     def to_json(self) -> dict:
         out = {
             "method": self.method,

@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ValueError) as e:
         print(f"aoizora {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:  # a failure while running (compile failed, does not fit, ...)
+        print(f"aoizora {args.command}: failed: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 1

@@ -42,7 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from aoizora.compiler import env
+
+    out = Path(args.out)
+    try:  # fail now, not after a long plan
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"cannot write to --out {args.out!r}: {e.strerror}") from None
 
     env.configure()
     from aoizora.planner import PlanRequest, run_plan

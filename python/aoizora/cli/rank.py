@@ -80,10 +80,7 @@ def jax_default_order(topology: str, mesh: list[int], names: list[str]) -> dict:
         return {"error": f"{type(e).__name__}: {e}"}
     if not order.ok:
         return {"error": order.error}
-    coords = [list(c) for c in order.coords]
-    if any(core for core in order.cores):
-        coords = [c + [core] for c, core in zip(coords, order.cores, strict=True)]
-    return {"device_order": coords}
+    return {"device_order": order.device_coords()}
 
 
 def rank(

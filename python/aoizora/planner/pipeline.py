@@ -92,7 +92,6 @@ class _Planner:
         self.records: list[CandidateRecord] = []
         self.placements_scored = 0
         self.compiles = 0
-        self.compiler_identity = ""
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -115,11 +114,16 @@ class _Planner:
 
         with self.progress.stage("lower+Q1", total=len(records)) as tick:
             for rec in records:
-                low = adapter.lower(
-                    rec.candidate, workload=self.workload, compiler=self.req.compiler
-                )
+                try:
+                    low = adapter.lower(
+                        rec.candidate, workload=self.workload, compiler=self.req.compiler
+                    )
+                    rec.q1 = self.core.q1_bound(low.hlo_text, self.topology_name)
+                except Exception as e:  # noqa: BLE001 - one candidate fails, not the plan
+                    rec.status, rec.failure = "failed", f"lowering: {type(e).__name__}: {e}"
+                    tick(f"{rec.label}: lowering failed")
+                    continue
                 rec.lower_seconds = low.trace_seconds + low.lower_seconds
-                rec.q1 = self.core.q1_bound(low.hlo_text, self.topology_name)
                 rec.status = "lowered"
                 tick(f"{rec.label}: Q1 {rec.q1['seconds'] * 1e3:.1f} ms")
 
@@ -153,40 +157,58 @@ class _Planner:
 
     def _evaluate(self, rec: CandidateRecord, res: Any):
         rec.compile = res
-        if res.compiler:
-            self.compiler_identity = res.compiler
+        if res.fits is False:  # libtpu's out-of-memory refusal, or the peak after compile
+            rec.status, rec.failure = "failed", "does not fit: " + _memory_note(res)
+            return self.core.CompileOutcome(False, 0.0, rec.failure)
         if not res.ok:
             rec.status, rec.failure = "failed", f"{res.status}: {res.error}".strip(": ")
-            return self.core.CompileOutcome(False, 0.0, rec.failure)
-        if res.fits is False:
-            peak = res.memory.peak_bytes / 1e9
-            hbm = res.memory.hbm_bytes / 1e9
-            rec.status, rec.failure = (
-                "failed",
-                f"does not fit: {peak:.2f} GB per chip > {hbm:.0f} GB HBM",
-            )
             return self.core.CompileOutcome(False, 0.0, rec.failure)
         rec.ranking = self.rank(rec)
         rec.status = "compiled"
         return self.core.CompileOutcome(True, rec.best_seconds, "")
 
+    def jax_order(self, cand) -> list[list[int]] | None:
+        """jax.make_mesh's device order for the candidate (None when JAX refuses the shape)."""
+        from aoizora.baselines.jax_mesh import make_mesh_order
+
+        order = make_mesh_order(self.topology_name, cand.mesh_shape(), cand.axis_names())
+        return order.device_coords() if order.ok else None
+
     def rank(self, rec: CandidateRecord) -> dict[str, Any]:
         cand = rec.candidate
+        jax_coords = self.jax_order(cand)
         ranking = self.core.rank_placements(
             rec.compile.hlo_text,
             self.topology_name,
             list(cand.mesh_shape()),
             list(cand.axis_names()),
             top=self.req.top_placements,
+            baselines=[jax_coords] if jax_coords is not None else [],
         )
-        self.placements_scored += int(ranking["reduced_count"]) + int(
-            ranking["local_search_evaluations"]
+        self.placements_scored += (
+            int(ranking["reduced_count"]) + int(ranking["local_search_evaluations"]) + 1
         )
+        # The structured space need not contain JAX's own order; never report a placement worse
+        # than the one jax.make_mesh would give.
+        for row in ranking["baselines"]:
+            if ranking["placements"] and row["seconds"] < ranking["placements"][0]["seconds"]:
+                ranking["placements"].insert(
+                    0, {**row, "description": "jax.make_mesh order (beat the searched space)"}
+                )
         return ranking
 
     def ensure_compiled(self, rec: CandidateRecord) -> None:
         if rec.compile is None:
             self.compile_and_rank([self.records.index(rec)])
+
+    def id_order(self) -> list[list[int]]:
+        """Chip coordinates (plus the core on multi-core chips) of device ids 0..N-1."""
+        cores = int(self.topology.cores_per_chip) > 1
+        out = []
+        for i in range(self.num_devices):
+            c = list(self.topology.device_coords(i))[:3]
+            out.append(c + [int(self.topology.core_on_chip(i))] if cores else c)
+        return out
 
     def score(self, rec: CandidateRecord, coords: list[list[int]]) -> dict[str, Any]:
         cand = rec.candidate
@@ -215,23 +237,43 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
     p.enumerate()
     p.lower_and_bound(p.records)
 
+    searchable = [i for i, r in enumerate(p.records) if r.q1]
     bounds = [
-        p.core.CandidateBound(r.label, r.q1["seconds"], r.q1["fits_memory"], r.q1["memory_reason"])
-        for r in p.records
+        p.core.CandidateBound(
+            p.records[i].label,
+            p.records[i].q1["seconds"],
+            p.records[i].q1["fits_memory"],
+            p.records[i].q1["memory_reason"],
+            # Compile order: the bound's compute plus its communication as if none overlapped,
+            # an estimate that separates candidates whose Q1 (compute-bound) ties.
+            priority_seconds=p.records[i].q1["compute_seconds"] + p.records[i].q1["comm_seconds"],
+        )
+        for i in searchable
     ]
     workers = req.workers or _default_workers()
     search = p.core.run_candidate_search(
-        bounds, mode=req.mode, top_k=req.k, batch_size=workers, compile_batch=p.compile_and_rank
+        bounds,
+        mode=req.mode,
+        top_k=req.k,
+        batch_size=workers,
+        compile_batch=lambda idx: p.compile_and_rank([searchable[i] for i in idx]),
     )
-    for rec, status in zip(p.records, search.status, strict=True):
-        if status.startswith("pruned"):
-            rec.status = status
+    for i, status in zip(searchable, search.status, strict=True):
+        if status.startswith(("pruned", "not compiled")):
+            p.records[i].status = status
     search_compiled = search.num_compiled + search.num_failed
 
-    best = p.records[search.best] if search.best is not None else None
+    best = _best_ranked(p.records)
     with progress.stage("baselines") as tick:
         baselines = bl.evaluate_baselines(p, best, tick)
-    oracle = bl.oracle(p, tick) if req.oracle else None
+        oracle = bl.oracle(p, tick) if req.oracle else None
+    # Candidates compiled for the baselines or the oracle are ranked too: the plan is the best
+    # of everything compiled, so it is never worse than a baseline's candidate.
+    best = _best_ranked(p.records)
+    if best is not None:
+        for row in baselines:
+            if row["name"] == "ours+make_mesh" and row["candidate"] != best.label:
+                baselines[baselines.index(row)] = bl.ours_with_make_mesh(p, best)
 
     stats = {
         "candidates": len(p.records),
@@ -243,14 +285,34 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
         "compiled_for_baselines": sum(1 for r in p.records if r.compile is not None)
         - search_compiled,
         "failed": sum(1 for r in p.records if r.status == "failed"),
+        "failed_lowering": len(p.records) - len(searchable),
         "fresh_compiles": p.compiles,
         "placements_scored": p.placements_scored,
         "mode": req.mode,
         "wall_seconds": time.perf_counter() - wall_start,
         "stage_seconds": dict(progress.stage_seconds),
     }
-    plan = _make_plan(p, best, baselines, stats) if best is not None else None
+    plan = _make_plan(p, best, baselines, stats, oracle) if best is not None else None
     return PlanOutcome(plan, p.records, baselines, stats, oracle)
+
+
+def _best_ranked(records: list[CandidateRecord]) -> CandidateRecord | None:
+    ranked = [r for r in records if r.best_seconds is not None]
+    return min(ranked, key=lambda r: r.best_seconds) if ranked else None
+
+
+def _memory_note(res: Any) -> str:
+    if res.memory is not None:
+        return (
+            f"{res.memory.peak_bytes / 1e9:.2f} GB per chip > {res.memory.hbm_bytes / 1e9:.0f} GB "
+            "HBM"
+        )
+    if res.oom_used_bytes:
+        return (
+            f"needs {res.oom_used_bytes / 1e9:.2f} GB, {res.oom_limit_bytes / 1e9:.2f} GB usable "
+            "(libtpu)"
+        )
+    return (res.error or "out of memory")[:200]
 
 
 def _default_workers() -> int:
@@ -259,7 +321,7 @@ def _default_workers() -> int:
     return default_workers()
 
 
-def _make_plan(p: _Planner, best: CandidateRecord, baselines, stats) -> Plan:
+def _make_plan(p: _Planner, best: CandidateRecord, baselines, stats, oracle) -> Plan:
     top = best.ranking["placements"][0]
     runner_ups = []
     for rec in sorted(
@@ -286,7 +348,7 @@ def _make_plan(p: _Planner, best: CandidateRecord, baselines, stats) -> Plan:
         resolution=p.req.resolution,
         frames=p.req.frames,
         topology=p.topology_name,
-        compiler=p.compiler_identity,
+        compiler=best.compile.compiler,
         candidate=best.label,
         axis_names=list(best.candidate.axis_names()),
         mesh_shape=list(best.candidate.mesh_shape()),
@@ -302,9 +364,22 @@ def _make_plan(p: _Planner, best: CandidateRecord, baselines, stats) -> Plan:
         },
         partition_specs=_partition_specs(best.candidate),
         runner_ups=runner_ups,
-        baselines=baselines,
+        baselines=baselines + ([_oracle_row(oracle)] if oracle and oracle.get("ran") else []),
         stats=stats,
     )
+
+
+def _oracle_row(oracle: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": "oracle",
+        "candidate": oracle["candidate"],
+        "placement": "exhaustive (every candidate, every permutation)",
+        "seconds": oracle["seconds"],
+        "fits": True,
+        "note": "ablation (e)",
+        "device_order": oracle["device_order"],
+        "existing_solution": False,
+    }
 
 
 def _partition_specs(candidate) -> dict[str, Any]:

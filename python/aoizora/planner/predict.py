@@ -53,6 +53,11 @@ def predict(req: PredictRequest) -> dict[str, Any]:
         "q1_seconds": q1["seconds"],
         "note": PREDICTION_NOTE,
     }
+    if res.fits is False:
+        raise RuntimeError(
+            f"{cand.label()} does not fit the chip's HBM on {req.topology}: {res.error or ''}"
+            f"{'' if res.memory is None else f'{res.memory.peak_bytes / 1e9:.2f} GB per chip'}"
+        )
     if not res.ok:
         raise RuntimeError(f"compile of {cand.label()} failed: {res.status}: {res.error}")
     if res.memory is not None:
@@ -64,13 +69,17 @@ def predict(req: PredictRequest) -> dict[str, Any]:
     if req.placement == "best":
         coords, how = best["device_order"], "best placement (searched)"
     elif req.placement == "ids":
-        coords = [list(topo.device_coords(i))[:3] for i in range(int(topo.num_devices))]
+        multi_core = int(topo.cores_per_chip) > 1
+        coords = []
+        for i in range(int(topo.num_devices)):
+            c = list(topo.device_coords(i))[:3]
+            coords.append(c + [int(topo.core_on_chip(i))] if multi_core else c)
         how = "device id order"
     else:
         order = make_mesh_order(req.topology, shape, names)
         if not order.ok:
             raise ValueError(f"jax.make_mesh cannot place {shape} on {req.topology}: {order.error}")
-        coords, how = [list(c) for c in order.coords], "jax.make_mesh"
+        coords, how = order.device_coords(), "jax.make_mesh"
     scored = _core.score_placement(res.hlo_text, req.topology, shape, names, coords)
     out.update(
         {
