@@ -1,6 +1,7 @@
 #include "aoizora/comm/comm_model.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -10,93 +11,120 @@
 namespace aoizora {
 namespace {
 
-constexpr int kDimensionOrder[kNumGridAxes] = {0, 1, 2, 3};  // core, x, y, z
+// Share of a transfer that the k! dimension orders of k axes (uniformly weighted) send along one
+// given axis right after a given set of s other axes: s! (k-1-s)! / k!.
+constexpr double kOrderShare[kNumGridAxes + 1][kNumGridAxes] = {
+    {0, 0, 0, 0},
+    {1, 0, 0, 0},
+    {1.0 / 2, 1.0 / 2, 0, 0},
+    {1.0 / 3, 1.0 / 6, 1.0 / 3, 0},
+    {1.0 / 4, 1.0 / 12, 1.0 / 12, 1.0 / 4},
+};
+
+// Set bits of a small mask (the build does not assume a popcount instruction, and the library call
+// showed up in profiles).
+int BitCount(uint64_t mask) {
+  int n = 0;
+  for (; mask != 0; mask &= mask - 1) ++n;
+  return n;
+}
+
+// Slice-invariant class of an axis: only axes of one class can be exchanged by an automorphism
+// (equal length and wrap; the tpu7x core axis has other links than x, y, z).
+int64_t AxisClass(const Topology& topology, int axis) {
+  if (axis == kCoreAxis) return -1;
+  return topology.GridSize(axis) * 2 + (topology.GridWraps(axis) ? 1 : 0);
+}
 
 }  // namespace
 
 CommScratch::CommScratch(const Topology& topology) : loads_(topology) {
-  members_.reserve(static_cast<size_t>(topology.num_devices()));
-  ordered_.reserve(static_cast<size_t>(topology.num_devices()));
-  prefix_count_.assign(static_cast<size_t>(topology.num_devices()), 0);
-  suffix_count_.assign(static_cast<size_t>(topology.num_devices()), 0);
-  prefix_keys_.reserve(static_cast<size_t>(topology.num_devices()));
-  suffix_keys_.reserve(static_cast<size_t>(topology.num_devices()));
+  const size_t n = static_cast<size_t>(topology.num_devices());
+  members_.reserve(n);
+  ring_.reserve(n);
+  ordered_.reserve(n);
+  tied_snakes_.reserve(64);
+  for (auto& starts : box_starts_) starts.reserve(64);
+  prefix_count_.assign(n, 0);
+  suffix_count_.assign(n, 0);
+  prefix_keys_.reserve(n);
+  suffix_keys_.reserve(n);
 }
 
 CommModel::CommModel(const Topology& topology, CommOptions options)
     : topology_(topology), options_(options) {
   const int64_t n = topology_.num_devices();
   coords_.resize(static_cast<size_t>(n));
-  snake_rank_.resize(static_cast<size_t>(n));
-  for (int64_t d = 0; d < n; ++d) {
-    const GridCoords c = topology_.DeviceGridCoords(d);
-    coords_[static_cast<size_t>(d)] = c;
-    // Boustrophedon: z outermost, the core innermost, every axis reversing on odd prefixes.
-    int64_t rank = 0;
-    for (int axis = kNumGridAxes - 1; axis >= 0; --axis) {
-      const int64_t size = topology_.GridSize(axis);
-      const int64_t coord = rank % 2 == 1 ? size - 1 - c[axis] : c[axis];
-      rank = rank * size + coord;
-    }
-    snake_rank_[static_cast<size_t>(d)] = rank;
-  }
+  for (int64_t d = 0; d < n; ++d) coords_[static_cast<size_t>(d)] = topology_.DeviceGridCoords(d);
   for (int axis = 0; axis < kNumGridAxes; ++axis) {
+    class_first_axis_[axis] = axis;
+    for (int b = axis - 1; b >= 0; --b) {
+      if (AxisClass(topology_, b) == AxisClass(topology_, axis)) class_first_axis_[axis] = b;
+    }
     axis_bandwidth_[axis] = AxisLinkBandwidth(topology_, axis).bytes_per_second;
+    const int64_t size = topology_.GridSize(axis);
+    std::vector<int32_t>& steps = axis_steps_[axis];
+    steps.resize(static_cast<size_t>(size * size));
+    for (int64_t from = 0; from < size; ++from) {
+      for (int64_t to = 0; to < size; ++to) {
+        int64_t step = to - from;
+        if (topology_.GridWraps(axis)) {
+          const int64_t forward = ((to - from) % size + size) % size;
+          step = forward * 2 <= size ? forward : forward - size;
+        }
+        steps[static_cast<size_t>(from * size + to)] = static_cast<int32_t>(step);
+      }
+    }
   }
-}
-
-int64_t CommModel::Steps(int axis, int64_t from, int64_t to) const {
-  const int64_t size = topology_.GridSize(axis);
-  if (!topology_.GridWraps(axis)) return to - from;
-  const int64_t forward = ((to - from) % size + size) % size;
-  return forward * 2 <= size ? forward : forward - size;
 }
 
 int64_t CommModel::Distance(int64_t a, int64_t b) const {
+  const auto& ca = coords_[static_cast<size_t>(a)];
+  const auto& cb = coords_[static_cast<size_t>(b)];
   int64_t hops = 0;
-  for (int axis = 0; axis < kNumGridAxes; ++axis) {
-    hops += std::abs(Steps(axis, Coord(a, axis), Coord(b, axis)));
-  }
+  for (int axis = 0; axis < kNumGridAxes; ++axis) hops += std::abs(Steps(axis, ca[axis], cb[axis]));
   return hops;
 }
 
-int64_t CommModel::AddRoute(LinkLoads& loads, int64_t source, int64_t target, double bytes,
-                            const int* axis_order) const {
-  int64_t at = source;
-  int64_t hops = 0;
-  for (int i = 0; i < kNumGridAxes; ++i) {
-    const int axis = axis_order[i];
-    const int64_t from = Coord(at, axis);
-    const int64_t to = Coord(target, axis);
-    if (from == to) continue;
-    const int64_t size = topology_.GridSize(axis);
-    const int64_t steps = Steps(axis, from, to);
-    if (topology_.GridWraps(axis) && steps * 2 == size) {
-      // Both ways round are equally short: half the bytes each way.
-      loads.AddRun(at, from, axis, steps, bytes / 2);
-      loads.AddRun(at, from, axis, -steps, bytes / 2);
-    } else {
-      loads.AddRun(at, from, axis, steps, bytes);
-    }
-    hops += std::abs(steps);
-    at += (to - from) * topology_.GridStride(axis);
+void CommModel::AddLeg(LinkLoads& loads, int64_t device, int axis, int64_t from, int64_t to,
+                       double bytes) const {
+  const int64_t steps = Steps(axis, from, to);
+  if (topology_.GridWraps(axis) && steps * 2 == topology_.GridSize(axis)) {
+    // Both ways round are equally short: half the bytes each way.
+    loads.AddRun(device, from, axis, steps, bytes / 2);
+    loads.AddRun(device, from, axis, -steps, bytes / 2);
+  } else {
+    loads.AddRun(device, from, axis, steps, bytes);
   }
-  return hops;
 }
 
 int64_t CommModel::AddTransfer(LinkLoads& loads, int64_t source, int64_t target,
                                double bytes) const {
-  int differing[kNumGridAxes];
+  int axes[kNumGridAxes];
+  int64_t shift[kNumGridAxes];  // device-id change when the route crosses that axis
   int k = 0;
-  for (int axis = 0; axis < kNumGridAxes; ++axis) {
-    if (Coord(source, axis) != Coord(target, axis)) differing[k++] = axis;
-  }
-  if (k <= 1) return AddRoute(loads, source, target, bytes, kDimensionOrder);
   int64_t hops = 0;
-  for (int r = 0; r < k; ++r) {
-    int order[kNumGridAxes] = {0, 1, 2, 3};
-    for (int i = 0; i < k; ++i) order[i] = differing[(r + i) % k];
-    hops = AddRoute(loads, source, target, bytes / k, order);
+  for (int axis = 0; axis < kNumGridAxes; ++axis) {
+    const int64_t from = Coord(source, axis);
+    const int64_t to = Coord(target, axis);
+    if (from == to) continue;
+    axes[k] = axis;
+    shift[k] = (to - from) * topology_.GridStride(axis);
+    hops += std::abs(Steps(axis, from, to));
+    ++k;
+  }
+  // Aggregated over the k! orders: the leg along axes[i] after exactly the axes of `done` starts
+  // where those axes already have the target's coordinates, and carries kOrderShare of the bytes.
+  for (unsigned done = 0; done + 1 < (1u << k); ++done) {
+    int64_t at = source;
+    for (int i = 0; i < k; ++i) {
+      if (done >> i & 1) at += shift[i];
+    }
+    const double share = bytes * kOrderShare[k][BitCount(done)];
+    for (int i = 0; i < k; ++i) {
+      if (done >> i & 1) continue;
+      AddLeg(loads, at, axes[i], Coord(source, axes[i]), Coord(target, axes[i]), share);
+    }
   }
   return hops;
 }
@@ -121,6 +149,26 @@ double CommModel::AddRingInOrder(LinkLoads& loads, const std::vector<int64_t>& r
   return static_cast<double>(cycle_hops) / 2.0;
 }
 
+int CommModel::RingDirection(const std::vector<int64_t>& members, int axis) const {
+  // The ring's heavier direction follows the group's listed order: the first member on the first
+  // member's line that is not diametrically opposite it says which way round the order goes.
+  // Under a reflection of the axis the listed order steps the other way, so the choice moves with
+  // the placement (a fixed + direction would not).
+  const int64_t first = members.front();
+  const int64_t size = topology_.GridSize(axis);
+  for (size_t i = 1; i < members.size(); ++i) {
+    const int64_t d = members[i];
+    bool same_line = true;
+    for (int b = 0; b < kNumGridAxes && same_line; ++b) {
+      same_line = b == axis || Coord(d, b) == Coord(first, b);
+    }
+    if (!same_line) continue;
+    const int64_t steps = Steps(axis, Coord(first, axis), Coord(d, axis));
+    if (std::abs(steps) * 2 != size) return steps > 0 ? 1 : -1;
+  }
+  return 1;  // unreachable for a full ring of at least 3
+}
+
 bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hops) const {
   const std::vector<int64_t>& members = scratch.members_;
   uint64_t masks[kNumGridAxes] = {0, 0, 0, 0};
@@ -136,7 +184,7 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
   for (int axis = 0; axis < kNumGridAxes; ++axis) {
     const int64_t size = topology_.GridSize(axis);
     const uint64_t mask = masks[axis];
-    const int64_t n = std::popcount(mask);
+    const int64_t n = BitCount(mask);
     extent[axis] = n;
     count *= n;
     ring[axis] = topology_.GridWraps(axis) && n == size && n >= 3;
@@ -146,7 +194,7 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
     } else if (topology_.GridWraps(axis)) {  // an interval that wraps round
       const uint64_t gap = ~mask & ((uint64_t{1} << size) - 1);
       const int gap_tz = std::countr_zero(gap);
-      const int64_t gap_n = std::popcount(gap);
+      const int64_t gap_n = BitCount(gap);
       if ((gap >> gap_tz) != (uint64_t{1} << gap_n) - 1) return false;
       lo[axis] = (gap_tz + gap_n) % size;
     } else {
@@ -164,48 +212,189 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
     *hops += static_cast<double>(ring[a] ? extent[a] / 2 : extent[a] - 1);
   }
   // Multi-axis all-gather (SB: "increases the available bandwidth by a factor of N_axes"): the
-  // data is cut into k parts; part j gathers along the active axes in the order rotated by j, so
-  // at any time every axis is busy with one part. In the phase on axis a the lines along a gather
-  // D = (V/k) x (product of the extents gathered so far, a included) / N bytes each.
-  for (int part = 0; part < k; ++part) {
-    double gathered = 1.0;
-    for (int step = 0; step < k; ++step) {
-      const int a = active[(part + step) % k];
-      const int64_t n = extent[a];
-      const int64_t size = topology_.GridSize(a);
-      const int64_t stride = topology_.GridStride(a);
-      gathered *= static_cast<double>(n);
-      const double line_bytes = bytes / k * gathered / n_total;
-      const int64_t num_lines = count / n;
-      for (int64_t line = 0; line < num_lines; ++line) {
-        // Device of this line with coordinate 0 on axis a.
-        int64_t rest = line;
-        int64_t base = 0;
-        for (int axis = 0; axis < kNumGridAxes; ++axis) {
-          if (axis == a) continue;
-          const int64_t offset = rest % extent[axis];
-          rest /= extent[axis];
-          base += ((lo[axis] + offset) % topology_.GridSize(axis)) * topology_.GridStride(axis);
-        }
-        if (ring[a]) {
-          const double forward = static_cast<double>(n / 2) * line_bytes / n;
-          const double backward = static_cast<double>((n + 1) / 2 - 1) * line_bytes / n;
-          loads.AddRun(base, 0, a, n, forward);
-          if (backward > 0.0) loads.AddRun(base + (n - 1) * stride, n - 1, a, -n, backward);
-          continue;
-        }
-        // Line of n: the shard at position p flows n-1-p links one way and p the other.
-        const double shard = line_bytes / static_cast<double>(n);
-        for (int64_t p = 0; p < n; ++p) {
-          const int64_t c = (lo[a] + p) % size;
-          const int64_t device = base + c * stride;
-          if (n - 1 - p > 0) loads.AddRun(device, c, a, n - 1 - p, shard);
-          if (p > 0) loads.AddRun(device, c, a, -p, shard);
-        }
+  // data is cut into parts, one per order of the k active axes (k! parts); each part gathers
+  // along its axes in its order, so at any time every axis is busy. In the phase on axis a after
+  // the axes B, the lines along a gather D = (V/k!) x (extents of B and a) / N bytes each. Every
+  // line along a gets the same, so the phases add up per axis into one amount per line; with all
+  // k! orders (not only rotations) the amount does not depend on how the axes are numbered.
+  for (int i = 0; i < k; ++i) {
+    const int a = active[i];
+    const int64_t n = extent[a];
+    const int64_t size = topology_.GridSize(a);
+    const int64_t stride = topology_.GridStride(a);
+    double factor = 0.0;  // sum over B of kOrderShare x product of the extents of B
+    const unsigned others = (1u << k) - 1 - (1u << i);
+    for (unsigned sub = others;; sub = (sub - 1) & others) {
+      double product = 1.0;
+      for (int j = 0; j < k; ++j) {
+        if (sub >> j & 1) product *= static_cast<double>(extent[active[j]]);
+      }
+      factor += kOrderShare[k][BitCount(sub)] * product;
+      if (sub == 0) break;
+    }
+    const double line_bytes = bytes * static_cast<double>(n) * factor / n_total;
+    const int direction = ring[a] ? RingDirection(members, a) : 1;
+    const int64_t num_lines = count / n;
+    for (int64_t line = 0; line < num_lines; ++line) {
+      // Device of this line with coordinate 0 on axis a.
+      int64_t rest = line;
+      int64_t base = 0;
+      for (int axis = 0; axis < kNumGridAxes; ++axis) {
+        if (axis == a) continue;
+        const int64_t offset = rest % extent[axis];
+        rest /= extent[axis];
+        base += ((lo[axis] + offset) % topology_.GridSize(axis)) * topology_.GridStride(axis);
+      }
+      if (ring[a]) {
+        const double heavy = static_cast<double>(n / 2) * line_bytes / n;
+        const double light = static_cast<double>((n + 1) / 2 - 1) * line_bytes / n;
+        const double plus = direction > 0 ? heavy : light;
+        const double minus = direction > 0 ? light : heavy;
+        if (plus > 0.0) loads.AddRun(base, 0, a, n, plus);
+        if (minus > 0.0) loads.AddRun(base + (n - 1) * stride, n - 1, a, -n, minus);
+        continue;
+      }
+      // Line of n: the shard at position p flows n-1-p links one way and p the other.
+      const double shard = line_bytes / static_cast<double>(n);
+      for (int64_t p = 0; p < n; ++p) {
+        const int64_t c = (lo[a] + p) % size;
+        const int64_t device = base + c * stride;
+        if (n - 1 - p > 0) loads.AddRun(device, c, a, n - 1 - p, shard);
+        if (p > 0) loads.AddRun(device, c, a, -p, shard);
       }
     }
   }
   return true;
+}
+
+void CommModel::FillBox(CommScratch& scratch) const {
+  for (int axis = 0; axis < kNumGridAxes; ++axis) {
+    uint64_t mask = 0;
+    for (int64_t d : scratch.members_) mask |= uint64_t{1} << Coord(d, axis);
+    std::vector<int64_t>& starts = scratch.box_starts_[axis];
+    starts.clear();
+    const int first = std::countr_zero(mask);
+    if (!topology_.GridWraps(axis)) {
+      starts.push_back(first);
+      scratch.box_extent_[axis] = 64 - std::countl_zero(mask) - first;
+      continue;
+    }
+    // Wrapped: the box is the complement of a largest gap between members round the ring; every
+    // member that follows a largest gap is an admissible origin.
+    const int64_t size = topology_.GridSize(axis);
+    int64_t largest = -1;
+    int64_t previous =
+        63 - std::countl_zero(mask);  // last member, precedes the first round the ring
+    for (int64_t c = first; c < size; ++c) {
+      if (!(mask >> c & 1)) continue;
+      const int64_t gap = ((c - previous - 1) % size + size) % size;
+      const int64_t gap_or_all = previous == c ? size - 1 : gap;  // a single member
+      if (gap_or_all > largest) {
+        largest = gap_or_all;
+        starts.clear();
+      }
+      if (gap_or_all == largest) starts.push_back(c);
+      previous = c;
+    }
+    scratch.box_extent_[axis] = size - largest;
+  }
+}
+
+void CommModel::SortBySnake(CommScratch& scratch, const SnakeSpec& spec) const {
+  // Boustrophedon rank in the box: axis order[i] runs backwards when its reversal bit is set,
+  // flipped again when the rank of the axes before it is odd (the snake turns at every row end).
+  auto& ordered = scratch.ordered_;
+  ordered.clear();
+  for (int64_t d : scratch.members_) {
+    int64_t rank = 0;
+    for (int i = 0; i < spec.num_axes; ++i) {
+      const int a = spec.order[i];
+      const int64_t extent = scratch.box_extent_[a];
+      int64_t u = Coord(d, a) - spec.start[a];
+      if (u < 0) u += topology_.GridSize(a);
+      if ((spec.reversed >> i & 1) != (rank & 1)) u = extent - 1 - u;
+      rank = rank * extent + u;
+    }
+    ordered.emplace_back(rank, d);
+  }
+  std::sort(ordered.begin(), ordered.end());
+}
+
+int64_t CommModel::SnakeCycleHops(CommScratch& scratch, const SnakeSpec& spec,
+                                  int64_t bound) const {
+  SortBySnake(scratch, spec);
+  const auto& ordered = scratch.ordered_;
+  const size_t n = ordered.size();
+  int64_t hops = Distance(ordered[n - 1].second, ordered[0].second);
+  for (size_t i = 0; i + 1 < n && hops <= bound; ++i) {
+    hops += Distance(ordered[i].second, ordered[i + 1].second);
+  }
+  return hops;
+}
+
+int64_t CommModel::FindBestSnakes(CommScratch& scratch, int64_t bound) const {
+  FillBox(scratch);
+  // Active axes sorted by class: axes of one class may be permuted among themselves only, and
+  // classes always come in the same order, so the candidate set maps onto itself under every
+  // automorphism of the slice.
+  int active[kNumGridAxes];
+  int k = 0;
+  for (int axis = 0; axis < kNumGridAxes; ++axis) {
+    if (scratch.box_extent_[axis] > 1) active[k++] = axis;
+  }
+  const auto by_class = [&](int a, int b) {
+    const int64_t ca = AxisClass(topology_, a);
+    const int64_t cb = AxisClass(topology_, b);
+    return ca != cb ? ca < cb : a < b;
+  };
+  for (int i = 1; i < k; ++i) {  // insertion sort of at most 4 axes
+    for (int j = i; j > 0 && by_class(active[j], active[j - 1]); --j) {
+      std::swap(active[j], active[j - 1]);
+    }
+  }
+  int64_t best = bound;
+  auto& tied = scratch.tied_snakes_;
+  tied.clear();
+  SnakeSpec spec;
+  spec.num_axes = k;
+  int perm[kNumGridAxes];
+  std::copy(active, active + k, perm);
+  for (int axis = 0; axis < kNumGridAxes; ++axis) spec.start[axis] = scratch.box_starts_[axis][0];
+  do {
+    bool classes_in_order = true;
+    for (int i = 0; i + 1 < k; ++i) {
+      classes_in_order &= AxisClass(topology_, perm[i]) <= AxisClass(topology_, perm[i + 1]);
+    }
+    if (!classes_in_order) continue;
+    std::copy(perm, perm + k, spec.order.begin());
+    // Cuts of the inner wrapped axes (the outermost axis needs none: shifting its cut only
+    // rotates the cycle, up to the reversals of the inner axes that are enumerated anyway).
+    int64_t cut_index[kNumGridAxes] = {0, 0, 0, 0};
+    while (true) {
+      for (int i = 1; i < k; ++i) {
+        spec.start[perm[i]] = scratch.box_starts_[perm[i]][static_cast<size_t>(cut_index[i])];
+      }
+      // Each spec stands for itself and its reverse (the reversed sequence is the snake with the
+      // outermost axis reversed and some inner ones), so only the outermost bit 0 is tried; the
+      // ring's direction is then taken from the listed order (OrientLikeListedOrder).
+      for (unsigned reversed = 0; reversed < (1u << k); reversed += 2) {
+        spec.reversed = reversed;
+        const int64_t hops = SnakeCycleHops(scratch, spec, best);
+        if (hops < best) {
+          best = hops;
+          tied.clear();
+        }
+        if (hops == best) tied.push_back(spec);
+      }
+      int i = 1;
+      for (; i < k; ++i) {
+        if (++cut_index[i] < static_cast<int64_t>(scratch.box_starts_[perm[i]].size())) break;
+        cut_index[i] = 0;
+      }
+      if (i >= k) break;
+    }
+  } while (std::next_permutation(perm, perm + k, by_class));
+  return best;
 }
 
 double CommModel::AddRingGroup(CommScratch& scratch, double bytes) const {
@@ -215,76 +404,102 @@ double CommModel::AddRingGroup(CommScratch& scratch, double bytes) const {
   }
   double hops = 0.0;
   if (AddSubGridPhases(scratch, bytes, &hops)) return hops;
-  // Scattered chips: one ring, in the listed or the snake order, whichever has fewer hops.
+  // Up to 3 members every order is the same cycle (reversed for an odd count, which sends equal
+  // shares both ways).
   const size_t n = members.size();
+  if (n <= 3) return AddRingInOrder(scratch.loads_, members, bytes);
+  // Scattered chips: one ring, in the listed order unless a snake over the group's box has fewer
+  // hops. The snakes (every axis order within classes, every start corner, every admissible cut)
+  // map onto each other under the slice's automorphisms, and ties among them share the bytes
+  // evenly, so the choice does not depend on where in the slice the group sits.
   int64_t listed_hops = 0;
   for (size_t i = 0; i < n; ++i) listed_hops += Distance(members[i], members[(i + 1) % n]);
-  auto& ordered = scratch.ordered_;
-  ordered.clear();
-  for (int64_t d : members) ordered.emplace_back(snake_rank_[static_cast<size_t>(d)], d);
-  std::sort(ordered.begin(), ordered.end());
-  int64_t snake_hops = 0;
-  for (size_t i = 0; i < n; ++i) {
-    snake_hops += Distance(ordered[i].second, ordered[(i + 1) % n].second);
+  const int64_t snake_hops = FindBestSnakes(scratch, listed_hops - 1);
+  if (scratch.tied_snakes_.empty()) return AddRingInOrder(scratch.loads_, members, bytes);
+  const double share = bytes / static_cast<double>(scratch.tied_snakes_.size());
+  for (const SnakeSpec& spec : scratch.tied_snakes_) {
+    SortBySnake(scratch, spec);
+    scratch.ring_.clear();
+    for (const auto& [rank, device] : scratch.ordered_) scratch.ring_.push_back(device);
+    OrientLikeListedOrder(members, scratch.ring_);
+    AddRingInOrder(scratch.loads_, scratch.ring_, share);
   }
-  if (snake_hops < listed_hops) {
-    for (size_t i = 0; i < n; ++i) members[i] = ordered[i].second;
+  return static_cast<double>(snake_hops) / 2.0;
+}
+
+void CommModel::OrientLikeListedOrder(const std::vector<int64_t>& members,
+                                      std::vector<int64_t>& ring) const {
+  // Of the first listed member's two neighbours on the ring, the one listed earlier comes next.
+  // Listed positions are logical, so the choice moves with the placement under automorphisms.
+  const size_t n = ring.size();
+  const size_t at =
+      static_cast<size_t>(std::find(ring.begin(), ring.end(), members[0]) - ring.begin());
+  const int64_t next = ring[(at + 1) % n];
+  const int64_t previous = ring[(at + n - 1) % n];
+  for (size_t i = 1; i < n; ++i) {
+    if (members[i] == next) return;
+    if (members[i] == previous) {
+      std::reverse(ring.begin(), ring.end());
+      return;
+    }
   }
-  return AddRingInOrder(scratch.loads_, members, bytes);
+}
+
+void CommModel::AddAllToAllLegs(CommScratch& scratch, int axis, unsigned before_mask,
+                                double bytes_per_pair) const {
+  // Every pair (s, t) crosses `axis` on the line where the axes of `before_mask` already have t's
+  // coordinates and the others still s's. Pairs on one such run are counted, not enumerated:
+  // target key = t's coordinates on before_mask and axis, source key = s's coordinates elsewhere.
+  const int64_t stride = topology_.GridStride(axis);
+  auto& prefix_count = scratch.prefix_count_;
+  auto& suffix_count = scratch.suffix_count_;
+  auto& prefix_keys = scratch.prefix_keys_;
+  auto& suffix_keys = scratch.suffix_keys_;
+  prefix_keys.clear();
+  suffix_keys.clear();
+  for (int64_t d : scratch.members_) {
+    int64_t before = 0;
+    for (int b = 0; b < kNumGridAxes; ++b) {
+      if (before_mask >> b & 1) before += Coord(d, b) * topology_.GridStride(b);
+    }
+    const int64_t p = before + Coord(d, axis) * stride;
+    const int64_t q = d - before;
+    if (prefix_count[static_cast<size_t>(p)]++ == 0) prefix_keys.push_back(p);
+    if (suffix_count[static_cast<size_t>(q)]++ == 0) suffix_keys.push_back(q);
+  }
+  LinkLoads& loads = scratch.loads_;
+  for (int64_t p : prefix_keys) {
+    const int64_t to = Coord(p, axis);
+    const int64_t low = p - to * stride;
+    const double p_bytes = bytes_per_pair * prefix_count[static_cast<size_t>(p)];
+    for (int64_t q : suffix_keys) {
+      const int64_t from = Coord(q, axis);
+      if (from == to) continue;
+      AddLeg(loads, low + q, axis, from, to, p_bytes * suffix_count[static_cast<size_t>(q)]);
+    }
+  }
+  for (int64_t p : prefix_keys) prefix_count[static_cast<size_t>(p)] = 0;
+  for (int64_t q : suffix_keys) suffix_count[static_cast<size_t>(q)] = 0;
 }
 
 int64_t CommModel::AddAllToAllGroup(CommScratch& scratch, double bytes) const {
-  // Every device sends V/N^2 to every other member, routed dimension-order (SB's all-pairs view).
-  // Pair (s, t) crosses axis a on the line with t's coordinates below a and s's above a, from s_a
-  // to t_a. So the flows on axis a aggregate exactly: the pairs with dest prefix p = t_{<=a} and
-  // source suffix q = s_{>=a} number count(p) x count(q), which turns N^2 routes into at most
-  // (#prefixes x #suffixes) runs per axis.
   const std::vector<int64_t>& members = scratch.members_;
   const double n = static_cast<double>(members.size());
   const double chunk = bytes / (n * n);
-  LinkLoads& loads = scratch.loads_;
+  int active[kNumGridAxes];
+  int k = 0;
+  int64_t product = 1;
   int64_t hops = 0;
   for (int axis = 0; axis < kNumGridAxes; ++axis) {
-    const int64_t size = topology_.GridSize(axis);
-    if (size < 2) continue;
-    const int64_t stride = topology_.GridStride(axis);
-    const int64_t prefix_modulus = stride * size;
-    auto& prefix_count = scratch.prefix_count_;
-    auto& suffix_count = scratch.suffix_count_;
-    auto& prefix_keys = scratch.prefix_keys_;
-    auto& suffix_keys = scratch.suffix_keys_;
-    prefix_keys.clear();
-    suffix_keys.clear();
     uint64_t coords_used = 0;
-    for (int64_t d : members) {
-      const int64_t p = d % prefix_modulus;
-      const int64_t q = d / stride;
-      if (prefix_count[static_cast<size_t>(p)]++ == 0) prefix_keys.push_back(p);
-      if (suffix_count[static_cast<size_t>(q)]++ == 0) suffix_keys.push_back(q);
-      coords_used |= uint64_t{1} << Coord(d, axis);
-    }
-    for (int64_t p : prefix_keys) {
-      const int64_t to = p / stride;
-      const int64_t low = p % stride;
-      const double p_bytes = chunk * prefix_count[static_cast<size_t>(p)];
-      for (int64_t q : suffix_keys) {
-        const int64_t from = q % size;
-        if (from == to) continue;
-        const int64_t device = low + (q / size) * prefix_modulus + from * stride;
-        const double run_bytes = p_bytes * suffix_count[static_cast<size_t>(q)];
-        const int64_t steps = Steps(axis, from, to);
-        if (topology_.GridWraps(axis) && steps * 2 == size) {
-          loads.AddRun(device, from, axis, steps, run_bytes / 2);
-          loads.AddRun(device, from, axis, -steps, run_bytes / 2);
-        } else {
-          loads.AddRun(device, from, axis, steps, run_bytes);
-        }
-      }
-    }
-    for (int64_t p : prefix_keys) prefix_count[static_cast<size_t>(p)] = 0;
-    for (int64_t q : suffix_keys) suffix_count[static_cast<size_t>(q)] = 0;
+    for (int64_t d : members) coords_used |= uint64_t{1} << Coord(d, axis);
+    const int used = BitCount(coords_used);
+    if (used < 2) continue;
+    active[k++] = axis;
+    product *= used;
     // Hops: the longest leg on this axis between coordinates in use (summed over axes: exact for
     // a group that fills a sub-grid, an upper bound otherwise).
+    const int64_t size = topology_.GridSize(axis);
     int64_t longest = 0;
     for (int64_t a = 0; a < size; ++a) {
       if (!(coords_used >> a & 1)) continue;
@@ -293,6 +508,39 @@ int64_t CommModel::AddAllToAllGroup(CommScratch& scratch, double bytes) const {
       }
     }
     hops += longest;
+  }
+  // Pairs are routed dimension-order with the axis classes in a fixed order (that of their first
+  // axis: core, x, y, z) and, within a class of exchangeable axes (equal length and wrap), their
+  // bytes split evenly over every order of its axes, so the loads do not depend on how equal axes
+  // are numbered. A group that is a product of coordinate sets gets the same loads from every
+  // order (the pairs crossing an axis on any line are the same multiset): one order is enough.
+  if (product == static_cast<int64_t>(members.size())) {
+    unsigned before = 0;
+    for (int i = 0; i < k; ++i) {
+      AddAllToAllLegs(scratch, active[i], before, chunk);
+      before |= 1u << active[i];
+    }
+    return hops;
+  }
+  for (int i = 0; i < k; ++i) {
+    const int a = active[i];
+    unsigned earlier = 0;  // active axes of earlier classes: always crossed before a
+    unsigned peers = 0;    // other active axes of a's class: crossed before a in some orders
+    int class_size = 1;
+    for (int j = 0; j < k; ++j) {
+      const int b = active[j];
+      if (b == a) continue;
+      if (class_first_axis_[b] == class_first_axis_[a]) {
+        peers |= 1u << b;
+        ++class_size;
+      } else if (class_first_axis_[b] < class_first_axis_[a]) {
+        earlier |= 1u << b;
+      }
+    }
+    for (unsigned sub = peers;; sub = (sub - 1) & peers) {
+      AddAllToAllLegs(scratch, a, earlier | sub, chunk * kOrderShare[class_size][BitCount(sub)]);
+      if (sub == 0) break;
+    }
   }
   return hops;
 }

@@ -14,6 +14,7 @@
 // as   fixed latency + passes x (most loaded link's bytes / its bandwidth + hops x hop latency),
 // with passes = 2 for all-reduce (reduce-scatter then all-gather) and 1 otherwise.
 
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -44,6 +45,15 @@ struct CollectiveCost : CollectiveTime {
   std::vector<double> link_bytes;  // bytes per link slot (LinkIndex), all passes
 };
 
+// One candidate ring for a group that does not fill a sub-grid: a boustrophedon over the group's
+// bounding box (see comm_model.cc, "Scattered groups").
+struct SnakeSpec {
+  std::array<int, kNumGridAxes> order{};      // active axes, outermost first
+  int num_axes = 0;                           // entries of `order` in use
+  unsigned reversed = 0;                      // bit i: axis order[i] runs from the box's far end
+  std::array<int64_t, kNumGridAxes> start{};  // box origin per axis (a cut on wrapped axes)
+};
+
 // Reusable buffers for Estimate; one per thread.
 class CommScratch {
  public:
@@ -54,8 +64,14 @@ class CommScratch {
   explicit CommScratch(const Topology& topology);
   LinkLoads loads_;
   std::vector<int64_t> members_;                      // physical devices of one group
+  std::vector<int64_t> ring_;                         // one candidate ring of a group
   std::vector<std::pair<int64_t, int64_t>> ordered_;  // (snake rank, device)
-  // All-to-all aggregation: member counts per coordinate prefix / suffix, and the keys in use.
+  std::vector<SnakeSpec> tied_snakes_;                // candidates with the fewest hops
+  // Box of the group per axis: extent, and the admissible origins (several on a wrapped axis
+  // whose largest gap between members is not unique).
+  std::array<int64_t, kNumGridAxes> box_extent_{};
+  std::array<std::vector<int64_t>, kNumGridAxes> box_starts_;
+  // All-to-all aggregation: member counts per target / source key, and the keys in use.
   std::vector<int32_t> prefix_count_;
   std::vector<int32_t> suffix_count_;
   std::vector<int64_t> prefix_keys_;
@@ -84,30 +100,56 @@ class CommModel {
   int64_t Coord(int64_t device, int axis) const {
     return coords_[static_cast<size_t>(device)][axis];
   }
-  int64_t Steps(int axis, int64_t from, int64_t to) const;
+  // Signed hops from coordinate `from` to `to` on `axis`, the short way round on a wrapped axis (a
+  // tie goes +).
+  int64_t Steps(int axis, int64_t from, int64_t to) const {
+    return axis_steps_[axis][static_cast<size_t>(from * topology_.GridSize(axis) + to)];
+  }
   int64_t Distance(int64_t a, int64_t b) const;
 
-  // Dimension-order route in `axis_order`; a tie on a wrapped ring splits the bytes both ways.
-  int64_t AddRoute(LinkLoads& loads, int64_t source, int64_t target, double bytes,
-                   const int* axis_order) const;
-  // Point-to-point transfer: split evenly over the dimension orders that start with each axis the
-  // endpoints differ in, so every usable first link carries a share (tpu-hardware.md 3 item 8).
+  // `bytes` along `axis` from `device` (coordinate `from` there) to coordinate `to`, the short way
+  // round; a tie on a wrapped ring splits the bytes both ways.
+  void AddLeg(LinkLoads& loads, int64_t device, int axis, int64_t from, int64_t to,
+              double bytes) const;
+  // Point-to-point transfer, split evenly over every dimension order of the axes the endpoints
+  // differ in (k! orders for k axes), so the flows do not depend on how the axes are numbered and
+  // every usable first link carries a share (tpu-hardware.md 3 item 8). Returns the hop count.
   int64_t AddTransfer(LinkLoads& loads, int64_t source, int64_t target, double bytes) const;
 
   // Ring-class (all-gather, reduce-scatter, all-reduce) flows of one group; returns its hops.
   double AddRingGroup(CommScratch& scratch, double bytes) const;
   double AddRingInOrder(LinkLoads& loads, const std::vector<int64_t>& ring, double bytes) const;
+  // Reverses `ring` (a cycle through `members`) unless it already runs the way the listed order
+  // does: the heavier direction of an even ring must follow the placement, not the snake.
+  void OrientLikeListedOrder(const std::vector<int64_t>& members, std::vector<int64_t>& ring) const;
   // Returns false if the group does not fill a sub-grid (then nothing was added).
   bool AddSubGridPhases(CommScratch& scratch, double bytes, double* hops) const;
+  // Direction (+1 / -1) in which a full wrapped ring along `axis` sends its larger share: the way
+  // the group's listed order first steps along that axis (see comm_model.cc).
+  int RingDirection(const std::vector<int64_t>& members, int axis) const;
+  // Scattered groups: the fewest cycle hops over the snake candidates; the tied candidates are
+  // left in scratch.tied_snakes_.
+  int64_t FindBestSnakes(CommScratch& scratch, int64_t bound) const;
+  void FillBox(CommScratch& scratch) const;
+  int64_t SnakeCycleHops(CommScratch& scratch, const SnakeSpec& spec, int64_t bound) const;
+  void SortBySnake(CommScratch& scratch, const SnakeSpec& spec) const;
+
   int64_t AddAllToAllGroup(CommScratch& scratch, double bytes) const;
+  // All-to-all legs along `axis` for the dimension orders in which exactly the axes of
+  // `before_mask` precede it, with `bytes_per_pair` per ordered pair of members.
+  void AddAllToAllLegs(CommScratch& scratch, int axis, unsigned before_mask,
+                       double bytes_per_pair) const;
 
   double Capacity(int64_t slot, const LinkLoads& loads) const;
 
   Topology topology_;
   CommOptions options_;
-  std::vector<std::array<int64_t, kNumGridAxes>> coords_;  // per physical device
-  std::vector<int64_t> snake_rank_;                        // boustrophedon order of the slice
-  std::array<double, kNumGridAxes> axis_bandwidth_;        // bytes per second, one way
+  std::vector<std::array<int64_t, kNumGridAxes>> coords_;      // per physical device
+  std::array<double, kNumGridAxes> axis_bandwidth_;            // bytes per second, one way
+  std::array<std::vector<int32_t>, kNumGridAxes> axis_steps_;  // Steps() per (from, to)
+  // Smallest axis of the same class (equal length and wrap; the core axis alone): the axes an
+  // automorphism may exchange with this one.
+  std::array<int, kNumGridAxes> class_first_axis_{};
 };
 
 }  // namespace aoizora

@@ -283,9 +283,48 @@ TEST(CommModel, FastPathMatchesCostAndReusesScratch) {
   EXPECT_NEAR(total, expected, 1e-6 * expected);
 }
 
+// Reference flows of one all-to-all pair on an open slice, walked link by link: dimension order
+// with the classes of equal axes (same length and wrap; the core axis alone) in the order of their
+// first axis, `bytes` split evenly over every order of the axes within a class.
+void AddAllToAllPairRoutes(const Topology& topo, int64_t source, int64_t target, double bytes,
+                           std::vector<double>& link_bytes) {
+  const GridCoords from = topo.DeviceGridCoords(source);
+  const GridCoords to = topo.DeviceGridCoords(target);
+  auto class_of = [&](int axis) {
+    for (int b = 0; b < axis; ++b) {
+      if (b != kCoreAxis && topo.GridSize(b) == topo.GridSize(axis)) return b;
+    }
+    return axis;
+  };
+  std::vector<int> axes;
+  for (int axis = 0; axis < kNumGridAxes; ++axis) {
+    if (from[axis] != to[axis]) axes.push_back(axis);
+  }
+  std::vector<std::vector<int>> orders;
+  do {
+    bool classes_in_order = true;
+    for (size_t i = 0; i + 1 < axes.size(); ++i) {
+      classes_in_order &= class_of(axes[i]) <= class_of(axes[i + 1]);
+    }
+    if (classes_in_order) orders.push_back(axes);
+  } while (std::next_permutation(axes.begin(), axes.end()));
+  for (const std::vector<int>& order : orders) {
+    GridCoords at = from;
+    for (int axis : order) {
+      while (at[axis] != to[axis]) {
+        const bool positive = to[axis] > at[axis];
+        link_bytes[LinkIndex({topo.DeviceAt(at), axis, positive})] +=
+            bytes / static_cast<double>(orders.size());
+        at[axis] += positive ? 1 : -1;
+      }
+    }
+  }
+}
+
 TEST(CommModel, AggregatedAllToAllEqualsPairByPairRoutes) {
   // The all-to-all sums its flows per axis; on open slices (no ties) that must equal routing
-  // every pair with Route() and adding V/N^2 on each of its links.
+  // V/N^2 per pair link by link (v5e:4x8: x then y; v5p:2x4x4: x, then y and z in both orders;
+  // tpu7x:2x2x2: core, then x, y, z in all 6 orders).
   std::mt19937_64 rng(3);
   for (std::string_view spec : {"v5e:4x8", "v5p:2x4x4", "tpu7x:2x2x2"}) {
     const Topology topo = Slice(spec);
@@ -301,8 +340,7 @@ TEST(CommModel, AggregatedAllToAllEqualsPairByPairRoutes) {
         const double chunk = kV / static_cast<double>(group.size() * group.size());
         for (int64_t s : group) {
           for (int64_t t : group) {
-            if (s == t) continue;
-            for (const Link& link : Route(topo, s, t)) expected[LinkIndex(link)] += chunk;
+            if (s != t) AddAllToAllPairRoutes(topo, s, t, chunk, expected);
           }
         }
       }
@@ -311,6 +349,22 @@ TEST(CommModel, AggregatedAllToAllEqualsPairByPairRoutes) {
       }
     }
   }
+}
+
+TEST(CommModel, PointToPointSplitsOverEveryAxisOrder) {
+  // v5p 4x4x4 is a torus, so take an open 3-D slice: v5p:2x4x4 (ids x + 2y + 8z). From (0,0,0) to
+  // (1,1,1) the 6 orders leave over x, y and z with 1/3 each; the middle links carry 1/6 each.
+  const Topology topo = Slice("v5p:2x4x4");
+  const CollectiveCost cost = MustCost(CommModel(topo), Permute(kV, {{0, 11}}));
+  for (int axis = 1; axis <= 3; ++axis) {
+    EXPECT_NEAR(cost.link_bytes[LinkIndex({0, axis, true})], kV / 3, 1e-9 * kV) << axis;
+  }
+  EXPECT_NEAR(cost.link_bytes[LinkIndex({1, 2, true})], kV / 6, 1e-9 * kV);  // x then y
+  EXPECT_NEAR(cost.link_bytes[LinkIndex({1, 3, true})], kV / 6, 1e-9 * kV);  // x then z
+  EXPECT_NEAR(cost.link_bytes[LinkIndex({3, 3, true})], kV / 3, 1e-9 * kV);  // x, y then z
+  EXPECT_EQ(cost.hops, 3);
+  const double w1 = GetChipSpec(Generation::kV5p).ici_link_one_way.bytes_per_second;
+  EXPECT_NEAR(cost.bulk_seconds, kV / (3 * w1), kRel);
 }
 
 TEST(CommModel, NothingToDoCostsNothing) {
