@@ -136,7 +136,6 @@ nb::dict PlacementSpaceDict(const std::string& spec, const std::vector<int64_t>&
   placement::PlacementSpaceOptions options;
   options.max_classes = max_classes;
   options.reduce_symmetry = reduce_symmetry;
-  options.axis_swaps = placement::AxisSwapsPreserveRouting(grid);
   placement::PlacementSpace space =
       ValueOrThrow(placement::PlacementSpace::Enumerate(grid, mesh, options));
   nb::dict d;

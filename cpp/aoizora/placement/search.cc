@@ -141,7 +141,6 @@ Result<SearchResult> SearchPlacements(const Q2Model& model, const PhysicalGrid& 
   }
   PlacementSpaceOptions space_options;
   space_options.max_classes = std::max<int64_t>(1, options.exhaustive_limit);
-  space_options.axis_swaps = AxisSwapsPreserveRouting(grid);
   AOIZORA_ASSIGN_OR_RETURN(PlacementSpace space,
                            PlacementSpace::Enumerate(grid, model.mesh_shape(), space_options));
   SearchResult result;
@@ -183,8 +182,7 @@ Result<OracleResult> ExhaustiveOracle(const Q2Model& model, const PhysicalGrid& 
                            std::to_string(grid.num_devices()) + " devices of the slice, got " +
                            std::to_string(model.num_logical_devices()));
   }
-  AOIZORA_ASSIGN_OR_RETURN(AllPlacements all,
-                           EnumerateAllPlacements(grid, true, AxisSwapsPreserveRouting(grid)));
+  AOIZORA_ASSIGN_OR_RETURN(AllPlacements all, EnumerateAllPlacements(grid));
   Q2Scorer scorer(model);
   OracleResult out;
   out.total_count = all.total_count;

@@ -25,12 +25,6 @@ std::vector<std::vector<int64_t>> AxisSwaps(const PhysicalGrid& grid) {
 
 }  // namespace
 
-bool AxisSwapsPreserveRouting(const PhysicalGrid& grid) {
-  int64_t nontrivial = 0;
-  for (int64_t d : grid.dims()) nontrivial += d > 1 ? 1 : 0;
-  return nontrivial <= 2;
-}
-
 SliceSymmetry::SliceSymmetry(const PhysicalGrid& grid, bool axis_swaps)
     : grid_(grid), n_(grid.num_devices()), rank_(grid.rank()) {
   coords_.resize(n_ * rank_);

@@ -2,7 +2,9 @@
 // The automorphisms of a slice that every placement-cost model here must respect: reflections of
 // each physical axis, translations along wrapped axes, and swaps of axes with equal length and
 // equal wrap. Two placements (logical id -> physical id) that map onto each other under one of
-// them have the same link structure, so only one per orbit needs scoring.
+// them have the same link structure and the same cost under the communication model (which is
+// built to be invariant under all of them: docs/comm-model.md "Symmetry"; gtest
+// comm/comm_symmetry_test.cc), so only one per orbit needs scoring.
 //
 // Canonical form of a placement P: the lexicographically smallest image g(P) over the group.
 // Because translations act freely, it suffices to try each reflection/swap h once, followed by the
@@ -16,15 +18,10 @@
 
 namespace aoizora::placement {
 
-// True where exchanging equal axes maps the communication model's routes onto routes of the same
-// cost: at most two axes longer than 1 (a transfer is split over both dimension orders there).
-bool AxisSwapsPreserveRouting(const PhysicalGrid& grid);
-
 class SliceSymmetry {
  public:
-  // axis_swaps: include the exchanges of equal axes. They are symmetries of the slice's links, but
-  // not of dimension-order routing on 3-D slices (x, then y, then z), which the communication
-  // model follows; see AxisSwapsPreserveRouting.
+  // axis_swaps: include the exchanges of equal axes (default; off only for tests and for models
+  // that distinguish equal axes).
   explicit SliceSymmetry(const PhysicalGrid& grid, bool axis_swaps = true);
 
   // |H| (reflections x axis swaps) and |T| (translations); the group has |H| * |T| elements.
