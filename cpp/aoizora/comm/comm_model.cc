@@ -45,6 +45,7 @@ CommScratch::CommScratch(const Topology& topology) : loads_(topology) {
   ordered_.reserve(n);
   tied_snakes_.reserve(64);
   for (auto& starts : box_starts_) starts.reserve(64);
+  for (auto& coords : axis_coords_) coords.reserve(64);
   prefix_count_.assign(n, 0);
   suffix_count_.assign(n, 0);
   prefix_keys_.reserve(n);
@@ -169,18 +170,19 @@ int CommModel::RingDirection(const std::vector<int64_t>& members, int axis) cons
   return 1;  // unreachable for a full ring of at least 3
 }
 
-bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hops) const {
+bool CommModel::AddProductPhases(CommScratch& scratch, double bytes, double* hops) const {
   const std::vector<int64_t>& members = scratch.members_;
   uint64_t masks[kNumGridAxes] = {0, 0, 0, 0};
   for (int64_t d : members) {
     for (int axis = 0; axis < kNumGridAxes; ++axis) masks[axis] |= uint64_t{1} << Coord(d, axis);
   }
   int64_t extent[kNumGridAxes];
-  int64_t lo[kNumGridAxes];
-  bool ring[kNumGridAxes];
+  bool ring[kNumGridAxes];    // a full wrapped axis: one ring per line
+  bool gapped[kNumGridAxes];  // not an interval: members of a line linked by routed segments
   int64_t count = 1;
   int active[kNumGridAxes];
   int k = 0;
+  bool any_gapped = false;
   for (int axis = 0; axis < kNumGridAxes; ++axis) {
     const int64_t size = topology_.GridSize(axis);
     const uint64_t mask = masks[axis];
@@ -188,29 +190,43 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
     extent[axis] = n;
     count *= n;
     ring[axis] = topology_.GridWraps(axis) && n == size && n >= 3;
+    gapped[axis] = false;
+    int64_t lo = 0;  // first coordinate of the interval
     const int tz = std::countr_zero(mask);
     if (n == size || (mask >> tz) == (uint64_t{1} << n) - 1) {
-      lo[axis] = n == size ? 0 : tz;
-    } else if (topology_.GridWraps(axis)) {  // an interval that wraps round
+      lo = n == size ? 0 : tz;
+    } else if (topology_.GridWraps(axis)) {
       const uint64_t gap = ~mask & ((uint64_t{1} << size) - 1);
       const int gap_tz = std::countr_zero(gap);
       const int64_t gap_n = BitCount(gap);
-      if ((gap >> gap_tz) != (uint64_t{1} << gap_n) - 1) return false;
-      lo[axis] = (gap_tz + gap_n) % size;
+      if ((gap >> gap_tz) == (uint64_t{1} << gap_n) - 1) {
+        lo = (gap_tz + gap_n) % size;  // an interval that wraps round
+      } else {
+        gapped[axis] = true;
+      }
     } else {
-      return false;
+      gapped[axis] = true;
+    }
+    // Coordinates of a line in walking order: the interval from lo, or the members ascending.
+    std::vector<int64_t>& line = scratch.axis_coords_[axis];
+    line.clear();
+    if (gapped[axis]) {
+      for (int64_t c = 0; c < size; ++c) {
+        if (mask >> c & 1) line.push_back(c);
+      }
+    } else {
+      for (int64_t p = 0; p < n; ++p) line.push_back((lo + p) % size);
     }
     if (n > 1) active[k++] = axis;
+    any_gapped |= gapped[axis];
   }
   if (count != static_cast<int64_t>(members.size())) return false;
+  // A single gapped axis is one ring: the scattered path prices it (listed or circular order).
+  if (any_gapped && k == 1) return false;
 
   LinkLoads& loads = scratch.loads_;
   const double n_total = static_cast<double>(count);
   *hops = 0.0;
-  for (int i = 0; i < k; ++i) {
-    const int a = active[i];
-    *hops += static_cast<double>(ring[a] ? extent[a] / 2 : extent[a] - 1);
-  }
   // Multi-axis all-gather (SB: "increases the available bandwidth by a factor of N_axes"): the
   // data is cut into parts, one per order of the k active axes (k! parts); each part gathers
   // along its axes in its order, so at any time every axis is busy. In the phase on axis a after
@@ -220,8 +236,8 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
   for (int i = 0; i < k; ++i) {
     const int a = active[i];
     const int64_t n = extent[a];
-    const int64_t size = topology_.GridSize(a);
     const int64_t stride = topology_.GridStride(a);
+    const std::vector<int64_t>& coords = scratch.axis_coords_[a];
     double factor = 0.0;  // sum over B of kOrderShare x product of the extents of B
     const unsigned others = (1u << k) - 1 - (1u << i);
     for (unsigned sub = others;; sub = (sub - 1) & others) {
@@ -234,6 +250,18 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
     }
     const double line_bytes = bytes * static_cast<double>(n) * factor / n_total;
     const int direction = ring[a] ? RingDirection(members, a) : 1;
+    // A gapped line is a bidirectional ring through its members in ascending (circular) order,
+    // each segment routed the short way; on an open axis that is the line form. Its direction
+    // follows the listed order (as for the full rings), taken on the first member's line.
+    bool reverse_gapped = false;
+    if (gapped[a]) {
+      std::vector<int64_t>& probe = scratch.ring_;
+      probe.clear();
+      const int64_t first = members.front();
+      const int64_t first_base = first - Coord(first, a) * stride;
+      for (int64_t c : coords) probe.push_back(first_base + c * stride);
+      reverse_gapped = OrientLikeListedOrder(members, probe);
+    }
     const int64_t num_lines = count / n;
     for (int64_t line = 0; line < num_lines; ++line) {
       // Device of this line with coordinate 0 on axis a.
@@ -243,8 +271,19 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
         if (axis == a) continue;
         const int64_t offset = rest % extent[axis];
         rest /= extent[axis];
-        base += ((lo[axis] + offset) % topology_.GridSize(axis)) * topology_.GridStride(axis);
+        base +=
+            scratch.axis_coords_[axis][static_cast<size_t>(offset)] * topology_.GridStride(axis);
       }
+      if (gapped[a]) {
+        std::vector<int64_t>& segment_ring = scratch.ring_;
+        segment_ring.clear();
+        for (int64_t c : coords) segment_ring.push_back(base + c * stride);
+        if (reverse_gapped) std::reverse(segment_ring.begin(), segment_ring.end());
+        const double line_hops = AddRingInOrder(loads, segment_ring, line_bytes);
+        if (line == 0) *hops += line_hops;
+        continue;
+      }
+      if (line == 0) *hops += static_cast<double>(ring[a] ? n / 2 : n - 1);
       if (ring[a]) {
         const double heavy = static_cast<double>(n / 2) * line_bytes / n;
         const double light = static_cast<double>((n + 1) / 2 - 1) * line_bytes / n;
@@ -257,7 +296,7 @@ bool CommModel::AddSubGridPhases(CommScratch& scratch, double bytes, double* hop
       // Line of n: the shard at position p flows n-1-p links one way and p the other.
       const double shard = line_bytes / static_cast<double>(n);
       for (int64_t p = 0; p < n; ++p) {
-        const int64_t c = (lo[a] + p) % size;
+        const int64_t c = coords[static_cast<size_t>(p)];
         const int64_t device = base + c * stride;
         if (n - 1 - p > 0) loads.AddRun(device, c, a, n - 1 - p, shard);
         if (p > 0) loads.AddRun(device, c, a, -p, shard);
@@ -403,7 +442,7 @@ double CommModel::AddRingGroup(CommScratch& scratch, double bytes) const {
     return AddRingInOrder(scratch.loads_, members, bytes);
   }
   double hops = 0.0;
-  if (AddSubGridPhases(scratch, bytes, &hops)) return hops;
+  if (AddProductPhases(scratch, bytes, &hops)) return hops;
   // Up to 3 members every order is the same cycle (reversed for an odd count, which sends equal
   // shares both ways).
   const size_t n = members.size();
@@ -427,7 +466,7 @@ double CommModel::AddRingGroup(CommScratch& scratch, double bytes) const {
   return static_cast<double>(snake_hops) / 2.0;
 }
 
-void CommModel::OrientLikeListedOrder(const std::vector<int64_t>& members,
+bool CommModel::OrientLikeListedOrder(const std::vector<int64_t>& members,
                                       std::vector<int64_t>& ring) const {
   // Of the first listed member's two neighbours on the ring, the one listed earlier comes next.
   // Listed positions are logical, so the choice moves with the placement under automorphisms.
@@ -437,12 +476,13 @@ void CommModel::OrientLikeListedOrder(const std::vector<int64_t>& members,
   const int64_t next = ring[(at + 1) % n];
   const int64_t previous = ring[(at + n - 1) % n];
   for (size_t i = 1; i < n; ++i) {
-    if (members[i] == next) return;
+    if (members[i] == next) return false;
     if (members[i] == previous) {
       std::reverse(ring.begin(), ring.end());
-      return;
+      return true;
     }
   }
+  return false;
 }
 
 void CommModel::AddAllToAllLegs(CommScratch& scratch, int axis, unsigned before_mask,

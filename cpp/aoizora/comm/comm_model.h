@@ -70,6 +70,7 @@ class CommScratch {
   // Box of the group per axis: extent, and the admissible origins (several on a wrapped axis
   // whose largest gap between members is not unique).
   std::array<int64_t, kNumGridAxes> box_extent_{};
+  std::array<std::vector<int64_t>, kNumGridAxes> axis_coords_;  // product phases: line walk order
   std::array<std::vector<int64_t>, kNumGridAxes> box_starts_;
   // All-to-all aggregation: member counts per target / source key, and the keys in use.
   std::vector<int32_t> prefix_count_;
@@ -119,11 +120,13 @@ class CommModel {
   // Ring-class (all-gather, reduce-scatter, all-reduce) flows of one group; returns its hops.
   double AddRingGroup(CommScratch& scratch, double bytes) const;
   double AddRingInOrder(LinkLoads& loads, const std::vector<int64_t>& ring, double bytes) const;
-  // Reverses `ring` (a cycle through `members`) unless it already runs the way the listed order
-  // does: the heavier direction of an even ring must follow the placement, not the snake.
-  void OrientLikeListedOrder(const std::vector<int64_t>& members, std::vector<int64_t>& ring) const;
-  // Returns false if the group does not fill a sub-grid (then nothing was added).
-  bool AddSubGridPhases(CommScratch& scratch, double bytes, double* hops) const;
+  // Reverses `ring` (a cycle through members[0] and others of `members`) unless it already runs
+  // the way the listed order does; true if it reversed. The heavier direction of an even ring must
+  // follow the placement, not the snake or the coordinates.
+  bool OrientLikeListedOrder(const std::vector<int64_t>& members, std::vector<int64_t>& ring) const;
+  // Per-axis phases of a group that is a product of coordinate sets (a sub-grid, or a lattice with
+  // gaps on at least two axes). Returns false otherwise (then nothing was added).
+  bool AddProductPhases(CommScratch& scratch, double bytes, double* hops) const;
   // Direction (+1 / -1) in which a full wrapped ring along `axis` sends its larger share: the way
   // the group's listed order first steps along that axis (see comm_model.cc).
   int RingDirection(const std::vector<int64_t>& members, int axis) const;
