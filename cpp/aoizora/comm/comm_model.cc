@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "aoizora/comm/collective_validation.h"
 
@@ -43,6 +44,8 @@ CommScratch::CommScratch(const Topology& topology) : loads_(topology) {
   members_.reserve(n);
   ring_.reserve(n);
   ordered_.reserve(n);
+  local_coords_.reserve(n * kNumGridAxes);
+  rank_slot_.assign(n, -1);
   tied_snakes_.reserve(64);
   for (auto& starts : box_starts_) starts.reserve(64);
   for (auto& coords : axis_coords_) coords.reserve(64);
@@ -336,39 +339,111 @@ void CommModel::FillBox(CommScratch& scratch) const {
       previous = c;
     }
     scratch.box_extent_[axis] = size - largest;
+    if (starts.size() > 1) KeepLeastProfiles(scratch.members_, axis, size - largest, starts);
+  }
+}
+
+void CommModel::KeepLeastProfiles(const std::vector<int64_t>& members, int axis, int64_t extent,
+                                  std::vector<int64_t>& starts) const {
+  // Tied cuts are told apart by the group's profile along the axis (members per coordinate) read
+  // across the box from the cut: forward from the start, and backward from the box's end (what a
+  // reflection reads forward). The key is the (smaller, larger) pair of the two readings, so a
+  // translation or reflection of the group maps least keys onto least keys; only cuts that the
+  // profile cannot tell apart (a symmetric projection) stay tied.
+  const int64_t size = topology_.GridSize(axis);
+  int32_t profile[64] = {};
+  for (int64_t d : members) ++profile[Coord(d, axis)];
+  // Compares reading (start s, backward?) with reading (t, backward?): -1, 0 or 1.
+  auto compare = [&](int64_t s, bool s_back, int64_t t, bool t_back) {
+    for (int64_t i = 0; i < extent; ++i) {
+      const int32_t u = profile[(s_back ? s + extent - 1 - i : s + i) % size];
+      const int32_t v = profile[(t_back ? t + extent - 1 - i : t + i) % size];
+      if (u != v) return u < v ? -1 : 1;
+    }
+    return 0;
+  };
+  // Key of a start: which reading is the smaller one.
+  auto smaller_backward = [&](int64_t s) { return compare(s, false, s, true) > 0; };
+  auto compare_keys = [&](int64_t s, int64_t t) {
+    const bool s_back = smaller_backward(s);
+    const bool t_back = smaller_backward(t);
+    const int low = compare(s, s_back, t, t_back);
+    return low != 0 ? low : compare(s, !s_back, t, !t_back);
+  };
+  size_t kept = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const int c = kept == 0 ? -1 : compare_keys(starts[i], starts[0]);
+    if (c < 0) kept = 0;
+    if (c <= 0) starts[kept++] = starts[i];
+  }
+  starts.resize(kept);
+}
+
+void CommModel::FillLocalCoords(CommScratch& scratch, const SnakeSpec& spec) const {
+  auto& local = scratch.local_coords_;
+  local.clear();
+  for (int64_t d : scratch.members_) {
+    for (int axis = 0; axis < kNumGridAxes; ++axis) {
+      int64_t u = Coord(d, axis) - spec.start[axis];
+      if (u < 0) u += topology_.GridSize(axis);
+      local.push_back(static_cast<int32_t>(u));
+    }
   }
 }
 
 void CommModel::SortBySnake(CommScratch& scratch, const SnakeSpec& spec) const {
   // Boustrophedon rank in the box: axis order[i] runs backwards when its reversal bit is set,
   // flipped again when the rank of the axes before it is odd (the snake turns at every row end).
-  auto& ordered = scratch.ordered_;
-  ordered.clear();
-  for (int64_t d : scratch.members_) {
+  // Precondition: FillLocalCoords for spec's starts.
+  const std::vector<int64_t>& members = scratch.members_;
+  const size_t n = members.size();
+  int64_t volume = 1;
+  for (int i = 0; i < spec.num_axes; ++i) volume *= scratch.box_extent_[spec.order[i]];
+  auto rank_of = [&](size_t m) {
+    const int32_t* u_of = &scratch.local_coords_[m * kNumGridAxes];
     int64_t rank = 0;
     for (int i = 0; i < spec.num_axes; ++i) {
       const int a = spec.order[i];
       const int64_t extent = scratch.box_extent_[a];
-      int64_t u = Coord(d, a) - spec.start[a];
-      if (u < 0) u += topology_.GridSize(a);
+      int64_t u = u_of[a];
       if ((spec.reversed >> i & 1) != (rank & 1)) u = extent - 1 - u;
       rank = rank * extent + u;
     }
-    ordered.emplace_back(rank, d);
+    return rank;
+  };
+  std::vector<int64_t>& ring = scratch.ring_;
+  ring.clear();
+  if (volume <= 8 * static_cast<int64_t>(n)) {  // bucket by rank (ranks are distinct)
+    std::vector<int64_t>& slot = scratch.rank_slot_;
+    for (size_t m = 0; m < n; ++m) slot[static_cast<size_t>(rank_of(m))] = members[m];
+    for (int64_t r = 0; r < volume; ++r) {
+      int64_t& d = slot[static_cast<size_t>(r)];
+      if (d < 0) continue;
+      ring.push_back(d);
+      d = -1;
+    }
+    return;
   }
+  auto& ordered = scratch.ordered_;
+  ordered.clear();
+  for (size_t m = 0; m < n; ++m) ordered.emplace_back(rank_of(m), members[m]);
   std::sort(ordered.begin(), ordered.end());
+  for (const auto& [rank, device] : ordered) ring.push_back(device);
 }
 
-int64_t CommModel::SnakeCycleHops(CommScratch& scratch, const SnakeSpec& spec,
-                                  int64_t bound) const {
+std::pair<int64_t, int64_t> CommModel::SnakeCycleKey(CommScratch& scratch, const SnakeSpec& spec,
+                                                     int64_t bound) const {
   SortBySnake(scratch, spec);
-  const auto& ordered = scratch.ordered_;
-  const size_t n = ordered.size();
-  int64_t hops = Distance(ordered[n - 1].second, ordered[0].second);
+  const std::vector<int64_t>& ring = scratch.ring_;
+  const size_t n = ring.size();
+  int64_t hops = Distance(ring[n - 1], ring[0]);
+  int64_t squares = hops * hops;
   for (size_t i = 0; i + 1 < n && hops <= bound; ++i) {
-    hops += Distance(ordered[i].second, ordered[i + 1].second);
+    const int64_t segment = Distance(ring[i], ring[i + 1]);
+    hops += segment;
+    squares += segment * segment;
   }
-  return hops;
+  return {hops, squares};
 }
 
 int64_t CommModel::FindBestSnakes(CommScratch& scratch, int64_t bound) const {
@@ -391,7 +466,9 @@ int64_t CommModel::FindBestSnakes(CommScratch& scratch, int64_t bound) const {
       std::swap(active[j], active[j - 1]);
     }
   }
-  int64_t best = bound;
+  // Fewest cycle hops first; among those, the fewest long segments (sum of squared segment hops):
+  // both are invariant, and the second separates most ties that are not symmetries.
+  std::pair<int64_t, int64_t> best = {bound, std::numeric_limits<int64_t>::max()};
   auto& tied = scratch.tied_snakes_;
   tied.clear();
   SnakeSpec spec;
@@ -413,17 +490,18 @@ int64_t CommModel::FindBestSnakes(CommScratch& scratch, int64_t bound) const {
       for (int i = 1; i < k; ++i) {
         spec.start[perm[i]] = scratch.box_starts_[perm[i]][static_cast<size_t>(cut_index[i])];
       }
+      FillLocalCoords(scratch, spec);
       // Each spec stands for itself and its reverse (the reversed sequence is the snake with the
       // outermost axis reversed and some inner ones), so only the outermost bit 0 is tried; the
       // ring's direction is then taken from the listed order (OrientLikeListedOrder).
       for (unsigned reversed = 0; reversed < (1u << k); reversed += 2) {
         spec.reversed = reversed;
-        const int64_t hops = SnakeCycleHops(scratch, spec, best);
-        if (hops < best) {
-          best = hops;
+        const std::pair<int64_t, int64_t> key = SnakeCycleKey(scratch, spec, best.first);
+        if (key < best) {
+          best = key;
           tied.clear();
         }
-        if (hops == best) tied.push_back(spec);
+        if (key == best) tied.push_back(spec);
       }
       int i = 1;
       for (; i < k; ++i) {
@@ -433,7 +511,7 @@ int64_t CommModel::FindBestSnakes(CommScratch& scratch, int64_t bound) const {
       if (i >= k) break;
     }
   } while (std::next_permutation(perm, perm + k, by_class));
-  return best;
+  return best.first;
 }
 
 double CommModel::AddRingGroup(CommScratch& scratch, double bytes) const {
@@ -457,9 +535,8 @@ double CommModel::AddRingGroup(CommScratch& scratch, double bytes) const {
   if (scratch.tied_snakes_.empty()) return AddRingInOrder(scratch.loads_, members, bytes);
   const double share = bytes / static_cast<double>(scratch.tied_snakes_.size());
   for (const SnakeSpec& spec : scratch.tied_snakes_) {
+    FillLocalCoords(scratch, spec);
     SortBySnake(scratch, spec);
-    scratch.ring_.clear();
-    for (const auto& [rank, device] : scratch.ordered_) scratch.ring_.push_back(device);
     OrientLikeListedOrder(members, scratch.ring_);
     AddRingInOrder(scratch.loads_, scratch.ring_, share);
   }

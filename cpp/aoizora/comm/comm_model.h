@@ -67,6 +67,8 @@ class CommScratch {
   std::vector<int64_t> ring_;                         // one candidate ring of a group
   std::vector<std::pair<int64_t, int64_t>> ordered_;  // (snake rank, device)
   std::vector<SnakeSpec> tied_snakes_;                // candidates with the fewest hops
+  std::vector<int32_t> local_coords_;                 // per member and axis, from the box origin
+  std::vector<int64_t> rank_slot_;                    // bucket sort by snake rank; -1 = empty
   // Box of the group per axis: extent, and the admissible origins (several on a wrapped axis
   // whose largest gap between members is not unique).
   std::array<int64_t, kNumGridAxes> box_extent_{};
@@ -130,11 +132,20 @@ class CommModel {
   // Direction (+1 / -1) in which a full wrapped ring along `axis` sends its larger share: the way
   // the group's listed order first steps along that axis (see comm_model.cc).
   int RingDirection(const std::vector<int64_t>& members, int axis) const;
-  // Scattered groups: the fewest cycle hops over the snake candidates; the tied candidates are
-  // left in scratch.tied_snakes_.
+  // Scattered groups: the fewest cycle hops (then squared segment hops) over the snake
+  // candidates, at most `bound` hops; returns the hops, the tied candidates are left in
+  // scratch.tied_snakes_ (empty when none is within the bound).
   int64_t FindBestSnakes(CommScratch& scratch, int64_t bound) const;
   void FillBox(CommScratch& scratch) const;
-  int64_t SnakeCycleHops(CommScratch& scratch, const SnakeSpec& spec, int64_t bound) const;
+  // Of the tied cuts `starts` of a wrapped axis, keeps those whose member profile reads least.
+  void KeepLeastProfiles(const std::vector<int64_t>& members, int axis, int64_t extent,
+                         std::vector<int64_t>& starts) const;
+  // (cycle hops, sum of squared segment hops) of the snake; stops adding once hops > bound.
+  std::pair<int64_t, int64_t> SnakeCycleKey(CommScratch& scratch, const SnakeSpec& spec,
+                                            int64_t bound) const;
+  // Members' coordinates relative to spec's box origin, for SortBySnake.
+  void FillLocalCoords(CommScratch& scratch, const SnakeSpec& spec) const;
+  // The members in snake order, into scratch.ring_.
   void SortBySnake(CommScratch& scratch, const SnakeSpec& spec) const;
 
   int64_t AddAllToAllGroup(CommScratch& scratch, double bytes) const;
