@@ -6,8 +6,9 @@ namespace aoizora {
 // How a ring collective (all-gather, reduce-scatter, all-reduce) orders a group's devices.
 enum class RingOrder {
   // The runtime picks a good schedule for the chip set: a group that fills a sub-grid of the slice
-  // runs per-axis phases on all its axes at once (the published multi-axis speed-up); any other
-  // group runs one bidirectional ring in the cheaper of its listed order and a snake order.
+  // (or a product lattice over 2+ axes) runs per-axis phases on all its axes at once (the
+  // published multi-axis speed-up); any other group runs one bidirectional ring, in its listed
+  // order unless a snake over its bounding box has fewer hops (docs/comm-model.md "Symmetry").
   kBestForChipSet,
   // One bidirectional ring through the devices in the order the group lists them (consecutive
   // members, closing pair included, each routed dimension-order).
