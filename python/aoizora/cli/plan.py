@@ -1,9 +1,9 @@
 """``aoizora plan``: choose the sharding and the device placement for one denoising step.
 
 Enumerates the model's parallel-strategy candidates for the slice, lowers each (pre-compile HLO),
-bounds it (Q1) and drops those that cannot fit HBM, compiles the survivors with real XLA in bound
-order until no remaining bound can beat the best prediction (exact mode) or the K best bounds
-(topk), ranks the physical placements of every compiled candidate (Q2), compares with existing
+bounds it (Q1) and drops those that cannot fit HBM, compiles the others with real XLA in order of
+an estimate, skipping every candidate whose bound cannot beat the best prediction so far (exact
+mode), or only the K best estimates (topk), ranks the physical placements of every compiled candidate (Q2), compares with existing
 solutions under the same model, and writes plan.json, report.md and candidates.csv to --out.
 Every latency is a model prediction, not a measurement.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from aoizora.cli._common import console, print_json
+from aoizora.cli._common import add_scenario_arguments, console, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,20 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--model", default="wan2.1-t2v-1.3b")
-    p.add_argument("--resolution", default="480p")
-    p.add_argument("--frames", type=int, default=81)
-    p.add_argument("--topology", default="v5e:2x4", help="slice spec, e.g. v5e:2x4, v5e:4x4")
+    add_scenario_arguments(p)
     p.add_argument("--mode", choices=["exact", "topk"], default="exact")
     p.add_argument("--k", type=int, default=4, help="candidates to compile in topk mode")
-    p.add_argument("--compiler", choices=["tpu", "cpu"], default="tpu")
     p.add_argument("--workers", type=int, default=None, help="parallel compiles (default: cores)")
     p.add_argument(
         "--oracle",
         action="store_true",
         help="also compile every candidate and score every permutation (<= 8 chips)",
     )
-    p.add_argument("--cache-dir", default=None, help="compile cache (default ~/.cache/aoizora)")
     p.add_argument("--out", default="aoizora-out", help="directory for plan.json and reports")
     p.add_argument("--json", action="store_true", help="print plan.json to stdout")
     p.set_defaults(run=run)

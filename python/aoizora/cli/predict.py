@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from aoizora.cli._common import console, print_json
+from aoizora.cli._common import add_scenario_arguments, console, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,15 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--model", default="wan2.1-t2v-1.3b")
-    p.add_argument("--resolution", default="480p")
-    p.add_argument("--frames", type=int, default=81)
-    p.add_argument("--topology", default="v5e:2x4")
+    add_scenario_arguments(p)
     p.add_argument("--strategy", required=True, help='degrees, e.g. "cfg=2,ulysses=4"')
     p.add_argument("--weights-sharded-over", default="", help='axes, e.g. "ulysses"')
     p.add_argument("--placement", choices=["jax", "best", "ids"], default="jax")
-    p.add_argument("--compiler", choices=["tpu", "cpu"], default="tpu")
-    p.add_argument("--cache-dir", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
