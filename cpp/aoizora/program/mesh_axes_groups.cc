@@ -1,11 +1,11 @@
 #include "aoizora/program/mesh_axes_groups.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
 #include "aoizora/util/iota.h"
+#include "aoizora/util/text_cursor.h"
 
 namespace aoizora {
 namespace {
@@ -22,97 +22,41 @@ struct AxisRef {
   int64_t size = -1;  // -1: the whole axis
 };
 
-class Scanner {
- public:
-  explicit Scanner(std::string_view text) : text_(text) {}
+// 'name' or "name"
+Result<std::string> Quoted(TextCursor& s) {
+  s.SkipSpaces();
+  const std::string_view rest = s.rest();
+  if (rest.empty() || (rest[0] != '\'' && rest[0] != '"')) return s.Expected("a quoted axis name");
+  const size_t close = rest.find(rest[0], 1);
+  if (close == std::string_view::npos) {
+    s.Advance(rest.size());
+    return s.Expected("a closing quote");
+  }
+  s.Advance(close + 1);
+  return std::string(rest.substr(1, close - 1));
+}
 
-  void SkipSpaces() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-  }
-  bool Consume(std::string_view token) {
-    SkipSpaces();
-    if (text_.substr(pos_, token.size()) != token) return false;
-    pos_ += token.size();
-    return true;
-  }
-  bool Peek(char c) {
-    SkipSpaces();
-    return pos_ < text_.size() && text_[pos_] == c;
-  }
-  bool AtEnd() {
-    SkipSpaces();
-    return pos_ == text_.size();
-  }
-
-  Result<int64_t> Int() {
-    SkipSpaces();
-    size_t start = pos_;
-    int64_t value = 0;
-    while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
-      if (value > (int64_t{1} << 40)) return Fail("a smaller number");
-      value = value * 10 + (text_[pos_++] - '0');
-    }
-    if (pos_ == start) return Fail("a number");
-    return value;
-  }
-
-  // 'name' or "name"
-  Result<std::string> Quoted() {
-    SkipSpaces();
-    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"'))
-      return Fail("a quoted axis name");
-    char quote = text_[pos_++];
-    size_t start = pos_;
-    while (pos_ < text_.size() && text_[pos_] != quote) ++pos_;
-    if (pos_ >= text_.size()) return Fail("a closing quote");
-    std::string name(text_.substr(start, pos_ - start));
-    ++pos_;
-    return name;
-  }
-
-  Result<std::vector<int64_t>> IntList(char open, char close) {
-    if (!Consume(std::string_view(&open, 1))) return Fail(std::string(1, open));
-    std::vector<int64_t> values;
-    if (Consume(std::string_view(&close, 1))) return values;
-    while (true) {
-      AOIZORA_ASSIGN_OR_RETURN(int64_t v, Int());
-      values.push_back(v);
-      if (Consume(std::string_view(&close, 1))) return values;
-      if (!Consume(",")) return Fail(std::string("',' or '") + close + "'");
-    }
-  }
-
-  Error Fail(const std::string& what) const {
-    return InvalidArgument("bad mesh-axes replica groups '" + std::string(text_) + "': expected " +
-                           what + " at column " + std::to_string(pos_ + 1));
-  }
-
- private:
-  std::string_view text_;
-  size_t pos_ = 0;
-};
-
-Result<std::vector<MeshAxis>> ParseMesh(Scanner& s) {
-  if (!s.Consume("mesh")) return s.Fail("'mesh'");
-  if (!s.Consume("[")) return s.Fail("'['");
+Result<std::vector<MeshAxis>> ParseMesh(TextCursor& s) {
+  if (!s.Consume("mesh")) return s.Expected("'mesh'");
+  if (!s.Consume("[")) return s.Expected("'['");
   std::vector<MeshAxis> axes;
   while (!s.Consume("]")) {
-    if (!axes.empty() && !s.Consume(",")) return s.Fail("',' or ']'");
+    if (!axes.empty() && !s.Consume(",")) return s.Expected("',' or ']'");
     MeshAxis axis;
-    AOIZORA_ASSIGN_OR_RETURN(axis.name, s.Quoted());
-    if (!s.Consume("=")) return s.Fail("'='");
+    AOIZORA_ASSIGN_OR_RETURN(axis.name, Quoted(s));
+    if (!s.Consume("=")) return s.Expected("'='");
     AOIZORA_ASSIGN_OR_RETURN(axis.size, s.Int());
-    if (axis.size < 1) return s.Fail("a positive axis size");
+    if (axis.size < 1) return s.Expected("a positive axis size");
     axes.push_back(std::move(axis));
   }
   return axes;
 }
 
 // device_ids=([d0,d1,...]T(p0,...)) or device_ids=([n]) ; returns the flattened device order.
-Result<std::vector<int64_t>> ParseDeviceIds(Scanner& s, int64_t total) {
-  if (!s.Consume("device_ids")) return s.Fail("'device_ids'");
-  if (!s.Consume("=")) return s.Fail("'='");
-  if (!s.Consume("(")) return s.Fail("'('");
+Result<std::vector<int64_t>> ParseDeviceIds(TextCursor& s, int64_t total) {
+  if (!s.Consume("device_ids")) return s.Expected("'device_ids'");
+  if (!s.Consume("=")) return s.Expected("'='");
+  if (!s.Consume("(")) return s.Expected("'('");
   std::vector<int64_t> ids;
   if (s.Peek('[')) {
     AOIZORA_ASSIGN_OR_RETURN(auto dims, s.IntList('[', ']'));
@@ -129,23 +73,23 @@ Result<std::vector<int64_t>> ParseDeviceIds(Scanner& s, int64_t total) {
       if (!s.Consume(",")) break;
     }
   }
-  if (!s.Consume(")")) return s.Fail("')'");
+  if (!s.Consume(")")) return s.Expected("')'");
   if (static_cast<int64_t>(ids.size()) != total)
-    return s.Fail("device_ids with " + std::to_string(total) + " ids (the mesh size)");
+    return s.Expected("device_ids with " + std::to_string(total) + " ids (the mesh size)");
   return ids;
 }
 
-Result<std::vector<AxisRef>> ParseAxisRefs(Scanner& s) {
-  if (!s.Consume("{")) return s.Fail("'{'");
+Result<std::vector<AxisRef>> ParseAxisRefs(TextCursor& s) {
+  if (!s.Consume("{")) return s.Expected("'{'");
   std::vector<AxisRef> refs;
   while (!s.Consume("}")) {
-    if (!refs.empty() && !s.Consume(",")) return s.Fail("',' or '}'");
+    if (!refs.empty() && !s.Consume(",")) return s.Expected("',' or '}'");
     AxisRef ref;
-    AOIZORA_ASSIGN_OR_RETURN(ref.name, s.Quoted());
+    AOIZORA_ASSIGN_OR_RETURN(ref.name, Quoted(s));
     if (s.Consume(":")) {
-      if (!s.Consume("(")) return s.Fail("'(' of a sub-axis");
+      if (!s.Consume("(")) return s.Expected("'(' of a sub-axis");
       AOIZORA_ASSIGN_OR_RETURN(ref.pre_size, s.Int());
-      if (!s.Consume(")")) return s.Fail("')' of a sub-axis");
+      if (!s.Consume(")")) return s.Expected("')' of a sub-axis");
       AOIZORA_ASSIGN_OR_RETURN(ref.size, s.Int());
     }
     refs.push_back(std::move(ref));
@@ -163,12 +107,12 @@ struct Factor {
 }  // namespace
 
 Result<DeviceGroups> ExpandMeshAxesGroups(std::string_view text) {
-  Scanner s(text);
+  TextCursor s(text, "mesh-axes replica groups", TextCursor::Overflow::kExpectSmaller);
   AOIZORA_ASSIGN_OR_RETURN(auto axes, ParseMesh(s));
   int64_t total = 1;
   for (const auto& a : axes) {
     total *= a.size;
-    if (total > (int64_t{1} << 31)) return s.Fail("a smaller mesh");
+    if (total > (int64_t{1} << 31)) return s.Expected("a smaller mesh");
   }
   std::vector<int64_t> ids(total);
   for (int64_t i = 0; i < total; ++i) ids[i] = i;
@@ -177,7 +121,7 @@ Result<DeviceGroups> ExpandMeshAxesGroups(std::string_view text) {
     AOIZORA_ASSIGN_OR_RETURN(ids, ParseDeviceIds(s, total));
   }
   AOIZORA_ASSIGN_OR_RETURN(auto refs, ParseAxisRefs(s));
-  if (!s.AtEnd()) return s.Fail("the end of the groups");
+  if (!s.AtEnd()) return s.Expected("the end of the groups");
 
   // Split points per axis: every sub-axis boundary (pre, pre*size).
   std::vector<std::vector<int64_t>> cuts(axes.size());
@@ -185,14 +129,14 @@ Result<DeviceGroups> ExpandMeshAxesGroups(std::string_view text) {
   for (size_t r = 0; r < refs.size(); ++r) {
     auto it = std::find_if(axes.begin(), axes.end(),
                            [&](const MeshAxis& a) { return a.name == refs[r].name; });
-    if (it == axes.end()) return s.Fail("a mesh axis name, not '" + refs[r].name + "'");
+    if (it == axes.end()) return s.Expected("a mesh axis name, not '" + refs[r].name + "'");
     int a = static_cast<int>(it - axes.begin());
     ref_axis[r] = a;
     if (refs[r].size < 0) continue;
     int64_t end = refs[r].pre_size * refs[r].size;
     if (refs[r].pre_size < 1 || refs[r].size < 1 || axes[a].size % end != 0)
-      return s.Fail("a sub-axis (" + std::to_string(refs[r].pre_size) + ")" +
-                    std::to_string(refs[r].size) + " that divides axis '" + axes[a].name + "'");
+      return s.Expected("a sub-axis (" + std::to_string(refs[r].pre_size) + ")" +
+                        std::to_string(refs[r].size) + " that divides axis '" + axes[a].name + "'");
     cuts[a].push_back(refs[r].pre_size);
     cuts[a].push_back(end);
   }
@@ -205,7 +149,7 @@ Result<DeviceGroups> ExpandMeshAxesGroups(std::string_view text) {
     std::sort(c.begin(), c.end());
     c.erase(std::unique(c.begin(), c.end()), c.end());
     for (size_t i = 0; i + 1 < c.size(); ++i) {
-      if (c[i + 1] % c[i] != 0) return s.Fail("nested sub-axes of axis '" + axes[a].name + "'");
+      if (c[i + 1] % c[i] != 0) return s.Expected("nested sub-axes of axis '" + axes[a].name + "'");
       factors.push_back({static_cast<int>(a), c[i], c[i + 1] / c[i]});
     }
   }
@@ -219,7 +163,7 @@ Result<DeviceGroups> ExpandMeshAxesGroups(std::string_view text) {
       if (factors[f].axis != ref_axis[r] || factors[f].begin < lo ||
           factors[f].begin * factors[f].size > hi)
         continue;
-      if (in_group[f]) return s.Fail("each axis listed once, not '" + refs[r].name + "' again");
+      if (in_group[f]) return s.Expected("each axis listed once, not '" + refs[r].name + "' again");
       in_group[f] = true;
       group_factors.push_back(static_cast<int>(f));
     }

@@ -1,7 +1,8 @@
 #include "aoizora/util/iota.h"
 
-#include <cctype>
 #include <string>
+
+#include "aoizora/util/text_cursor.h"
 
 namespace aoizora {
 namespace {
@@ -18,57 +19,6 @@ std::string DimsToString(const std::vector<int64_t>& dims) {
   }
   return out + "]";
 }
-
-// Minimal cursor over the compact text form.
-class Cursor {
- public:
-  explicit Cursor(std::string_view text) : text_(text) {}
-  void SkipSpaces() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-  }
-  bool Consume(std::string_view token) {
-    SkipSpaces();
-    if (text_.substr(pos_, token.size()) != token) return false;
-    pos_ += token.size();
-    return true;
-  }
-  bool AtEnd() {
-    SkipSpaces();
-    return pos_ == text_.size();
-  }
-  size_t pos() const { return pos_; }
-
-  // A comma-separated list of non-negative integers between `open` and `close`.
-  Result<std::vector<int64_t>> IntList(char open, char close) {
-    if (!Consume(std::string_view(&open, 1))) return Expected(std::string(1, open));
-    std::vector<int64_t> values;
-    if (Consume(std::string_view(&close, 1))) return values;
-    while (true) {
-      SkipSpaces();
-      size_t start = pos_;
-      int64_t value = 0;
-      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
-        if (value > (int64_t{1} << 40))
-          return InvalidArgument("number too large at column " + std::to_string(start + 1));
-        value = value * 10 + (text_[pos_] - '0');
-        ++pos_;
-      }
-      if (pos_ == start) return Expected("a number");
-      values.push_back(value);
-      if (Consume(std::string_view(&close, 1))) return values;
-      if (!Consume(",")) return Expected(std::string("',' or '") + close + "'");
-    }
-  }
-
-  Error Expected(const std::string& what) const {
-    return InvalidArgument("bad iota groups '" + std::string(text_) + "': expected " + what +
-                           " at column " + std::to_string(pos_ + 1));
-  }
-
- private:
-  std::string_view text_;
-  size_t pos_ = 0;
-};
 
 }  // namespace
 
@@ -138,7 +88,7 @@ Result<std::vector<std::vector<int64_t>>> ExpandIotaGroups(int64_t num_groups, i
 }
 
 Result<std::vector<std::vector<int64_t>>> ParseIotaGroups(std::string_view text) {
-  Cursor cursor(text);
+  TextCursor cursor(text, "iota groups", TextCursor::Overflow::kTooLarge);
   AOIZORA_ASSIGN_OR_RETURN(std::vector<int64_t> shape, cursor.IntList('[', ']'));
   if (shape.size() != 2) return cursor.Expected("a group shape [G,S] with two numbers");
   if (!cursor.Consume("<=")) return cursor.Expected("'<='");
