@@ -209,8 +209,11 @@ TEST(CompiledAnalysis, NestedLoopsMultiplyTripCounts) {
   EXPECT_EQ(cs[0].kind, CollectiveKind::kAllReduce);
   EXPECT_DOUBLE_EQ(cs[0].payload_bytes, 256.0);
   EXPECT_EQ(cs[0].groups, (DeviceGroups{{0, 1}, {2, 3}}));
-  for (const auto& op : a.program.ops)
-    if (std::holds_alternative<CollectiveOp>(op.op)) EXPECT_DOUBLE_EQ(op.multiplicity, 15.0);
+  for (const auto& op : a.program.ops) {
+    if (std::holds_alternative<CollectiveOp>(op.op)) {
+      EXPECT_DOUBLE_EQ(op.multiplicity, 15.0);
+    }
+  }
   EXPECT_TRUE(a.program.warnings.empty());
   EXPECT_EQ(a.while_loops, 2);
 }
