@@ -3,8 +3,9 @@
 Enumerates the model's parallel-strategy candidates for the slice, lowers each (pre-compile HLO),
 bounds it (Q1) and drops those that cannot fit HBM, compiles the others with real XLA in order of
 an estimate, skipping every candidate whose bound cannot beat the best prediction so far (exact
-mode), or only the K best estimates (topk), ranks the physical placements of every compiled candidate (Q2), compares with existing
-solutions under the same model, and writes plan.json, report.md and candidates.csv to --out.
+mode), or only the K best estimates (topk), ranks the physical placements of every compiled
+candidate (Q2), compares with existing solutions under the same model, and writes plan.json,
+report.md, candidates.csv and plan.png to --out.
 Every latency is a model prediction, not a measurement.
 """
 
