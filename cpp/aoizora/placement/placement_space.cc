@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "aoizora/placement/mesh_shape.h"
 #include "aoizora/placement/order_hash.h"
 #include "aoizora/placement/symmetry.h"
 
@@ -210,22 +211,9 @@ class PlacementEnumerator {
 };
 
 Status CheckMeshShape(const PhysicalGrid& grid, const std::vector<int64_t>& mesh_shape) {
-  if (mesh_shape.empty() || mesh_shape.size() > 16) {
-    return InvalidArgument("logical mesh needs 1 to 16 axes, got " +
-                           std::to_string(mesh_shape.size()));
-  }
-  int64_t product = 1;
-  std::string text;
-  for (size_t j = 0; j < mesh_shape.size(); ++j) {
-    if (mesh_shape[j] < 1) {
-      return InvalidArgument("logical mesh axis " + std::to_string(j) + " has size " +
-                             std::to_string(mesh_shape[j]) + "; sizes must be >= 1");
-    }
-    if (j > 0) text += ',';
-    text += std::to_string(mesh_shape[j]);
-    product *= mesh_shape[j];
-    if (product > grid.num_devices()) product = grid.num_devices() + 1;  // no overflow
-  }
+  AOIZORA_ASSIGN_OR_RETURN(const LogicalMeshShape shape, CheckLogicalMeshShape(mesh_shape, 16));
+  const int64_t product = shape.num_devices;
+  const std::string& text = shape.text;
   if (product != grid.num_devices()) {
     return InvalidArgument("logical mesh " + text + " does not have " +
                            std::to_string(grid.num_devices()) + " devices (the slice " +

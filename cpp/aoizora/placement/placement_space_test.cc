@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "aoizora/placement/mesh_shape.h"
 #include "aoizora/placement/symmetry.h"
 
 namespace aoizora::placement {
@@ -162,6 +163,26 @@ TEST(PlacementSpaceTest, BadGridNamesTheValue) {
   EXPECT_NE(g.error().message().find("length 0"), std::string::npos);
   g = PhysicalGrid::Create({4, 4}, {false});
   ASSERT_FALSE(g.ok());
+}
+
+}  // namespace
+}  // namespace aoizora::placement
+
+namespace aoizora::placement {
+namespace {
+
+TEST(LogicalMeshShapeTest, CountsDevicesAndSaturatesInsteadOfOverflowing) {
+  auto ok = CheckLogicalMeshShape({2, 4, 2}, 16);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->num_devices, 16);
+  EXPECT_EQ(ok->text, "2,4,2");
+  auto huge = CheckLogicalMeshShape({1 << 30, 1 << 30, 1 << 30}, 16);
+  ASSERT_TRUE(huge.ok());
+  EXPECT_EQ(huge->num_devices, kSaturatedDevices + 1);
+  auto bad = CheckLogicalMeshShape({2, 0}, 16);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("axis 1 has size 0"), std::string::npos);
+  EXPECT_FALSE(CheckLogicalMeshShape(std::vector<int64_t>(17, 1), 16).ok());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "aoizora/comm/collective_validation.h"
+#include "aoizora/placement/mesh_shape.h"
 
 namespace aoizora::placement {
 namespace {
@@ -39,21 +40,9 @@ Result<Q2Model> Q2Model::Create(const StepProgram& program, const CommModel& com
 Result<Q2Model> Q2Model::Create(const StepProgram& program, const CommModel& comm,
                                 const ComputeConstants& compute, std::vector<int64_t> mesh_shape,
                                 std::vector<std::string> axis_names) {
-  if (mesh_shape.empty() || mesh_shape.size() > 32) {
-    return InvalidArgument("logical mesh needs 1 to 32 axes, got " +
-                           std::to_string(mesh_shape.size()));
-  }
-  int64_t product = 1;
-  std::string text;
-  for (size_t j = 0; j < mesh_shape.size(); ++j) {
-    if (mesh_shape[j] < 1) {
-      return InvalidArgument("logical mesh axis " + std::to_string(j) + " has size " +
-                             std::to_string(mesh_shape[j]));
-    }
-    product *= mesh_shape[j];
-    if (j > 0) text += ',';
-    text += std::to_string(mesh_shape[j]);
-  }
+  AOIZORA_ASSIGN_OR_RETURN(const LogicalMeshShape shape, CheckLogicalMeshShape(mesh_shape, 32));
+  const int64_t product = shape.num_devices;
+  const std::string& text = shape.text;
   if (product != program.num_partitions) {
     return InvalidArgument("logical mesh " + text + " has " + std::to_string(product) +
                            " devices but the program has " +
