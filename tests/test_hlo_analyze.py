@@ -168,6 +168,31 @@ def test_cpu_bytes_agree_with_xla_up_to_tuple_pointer_tables(name):
     assert 0 <= xla - r["bytes_accessed_loop_bodies_once"] <= 8 * 4
 
 
+def _s1_array_bytes(text: str) -> int:
+    """Bytes of every array printed with memory space S(1) (an independent line scan)."""
+    import re
+
+    width = {"f32": 4, "bf16": 2, "s32": 4, "u32": 4, "pred": 1, "f16": 2, "s8": 1, "u8": 1}
+    total = 0
+    for dtype, dims in re.findall(r"(\w+)\[([\d,]*)\]\{[^}]*S\(1\)[^}]*\}", text):
+        n = 1
+        for d in filter(None, dims.split(",")):
+            n *= int(d)
+        total += width.get(dtype, 0) * n
+    return total
+
+
+@pytest.mark.parametrize("name", ["mlp_train", "conv", "scan_layers", "scan_shard_map"])
+def test_fast_memory_bytes_come_from_s1_layouts(name):
+    """libtpu's memory-space assignment puts some arrays in S(1) (VMEM): the analyzer counts
+    their traffic apart (it is priced at the fast-memory rate in Q2). CPU modules have none."""
+    tpu = analyze(name, "tpu")
+    text = (DATA / f"{name}.tpu.compiled.hlo").read_text()
+    assert _s1_array_bytes(text) > 0
+    assert 0 < tpu["fast_memory_bytes"] < tpu["bytes_accessed"]
+    assert analyze(name, "cpu")["fast_memory_bytes"] == 0
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_all_gather_mesh_axes_groups(backend):
     ag = only(analyze("all_gather", backend), "all-gather")

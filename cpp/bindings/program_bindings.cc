@@ -33,6 +33,7 @@ nb::dict SummaryDict(const CompiledModuleAnalysis& analysis) {
   d["flops"] = s.flops;
   d["transcendentals"] = s.transcendentals;
   d["bytes_accessed"] = s.bytes_accessed;
+  d["fast_memory_bytes"] = s.fast_memory_bytes;
   d["flops_loop_bodies_once"] = s.flops_once;
   d["transcendentals_loop_bodies_once"] = s.transcendentals_once;
   d["bytes_accessed_loop_bodies_once"] = s.bytes_accessed_once;

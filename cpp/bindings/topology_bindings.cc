@@ -37,6 +37,7 @@ nb::dict ChipSpecDict(const ChipSpec& spec) {
   d["matmul_efficiency"] = spec.matmul_efficiency;
   d["attention_efficiency"] = spec.attention_efficiency;
   d["hbm_efficiency"] = spec.hbm_efficiency;
+  d["fast_memory_bandwidth_ratio"] = spec.fast_memory_bandwidth_ratio;
   return d;
 }
 

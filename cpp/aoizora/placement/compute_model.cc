@@ -13,6 +13,7 @@ ComputeConstants ComputeConstants::FromChip(const ChipSpec& chip) {
   c.matmul_efficiency = chip.matmul_efficiency;
   c.narrow_matmul_efficiency = chip.attention_efficiency;
   c.hbm_efficiency = chip.hbm_efficiency;
+  c.fast_memory_bandwidth_ratio = chip.fast_memory_bandwidth_ratio;
   return c;
 }
 
@@ -48,7 +49,10 @@ ComputeTime ComputeOpTime(const ComputeOp& op, const ComputeConstants& c) {
   const double other = std::max(0.0, op.flops - matmul_flops);
   t.flop_seconds += other / (c.peak_flops_per_second * c.matmul_efficiency);
   t.padded_flops += other;
-  t.memory_seconds = op.bytes_accessed / (c.hbm_bytes_per_second * c.hbm_efficiency);
+  const double fast = std::clamp(op.fast_memory_bytes, 0.0, op.bytes_accessed);
+  const double ratio = std::max(1.0, c.fast_memory_bandwidth_ratio);
+  t.memory_seconds =
+      (op.bytes_accessed - fast + fast / ratio) / (c.hbm_bytes_per_second * c.hbm_efficiency);
   t.seconds = std::max(t.flop_seconds, t.memory_seconds);
   return t;
 }

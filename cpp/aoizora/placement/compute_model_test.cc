@@ -62,9 +62,30 @@ TEST(ComputeModelTest, MemoryBoundOpAndOtherFlops) {
   EXPECT_DOUBLE_EQ(t.seconds, 8e6 / (1e9 * 0.8));
 }
 
+TEST(ComputeModelTest, FastMemoryBytesMoveAtTheFastRate) {
+  ComputeOp op;
+  op.flops = 1e3;
+  op.bytes_accessed = 8e6;
+  op.fast_memory_bytes = 6e6;  // e.g. a score block XLA kept in VMEM
+  ComputeConstants c = Unit();
+  c.fast_memory_bandwidth_ratio = 20.0;
+  const ComputeTime t = ComputeOpTime(op, c);
+  EXPECT_DOUBLE_EQ(t.memory_seconds, (2e6 + 6e6 / 20.0) / (1e9 * 0.8));
+  // A ratio below one, or more fast bytes than bytes, never makes memory cheaper than all-HBM
+  // traffic at the fast rate.
+  c.fast_memory_bandwidth_ratio = 0.5;
+  EXPECT_DOUBLE_EQ(ComputeOpTime(op, c).memory_seconds, 8e6 / (1e9 * 0.8));
+  op.fast_memory_bytes = 1e9;
+  c.fast_memory_bandwidth_ratio = 20.0;
+  EXPECT_DOUBLE_EQ(ComputeOpTime(op, c).memory_seconds, 8e6 / 20.0 / (1e9 * 0.8));
+}
+
 TEST(ComputeModelTest, PerDeviceConstantsSplitTheChip) {
   ComputeConstants v5e = ComputeConstants::FromChip(GetChipSpec(Generation::kV5e));
   EXPECT_EQ(v5e.mxu_tile, 128);
+  EXPECT_DOUBLE_EQ(v5e.fast_memory_bandwidth_ratio,
+                   GetChipSpec(Generation::kV5e).fast_memory_bandwidth_ratio);
+  EXPECT_GT(v5e.fast_memory_bandwidth_ratio, 1.0);
   EXPECT_DOUBLE_EQ(v5e.peak_flops_per_second,
                    GetChipSpec(Generation::kV5e).bf16_peak.flops_per_second);
   ComputeConstants v6e = ComputeConstants::FromChip(GetChipSpec(Generation::kV6e));

@@ -140,6 +140,7 @@ class Builder {
     c.flops = cost.flops;
     c.transcendentals = cost.transcendentals;
     c.bytes_accessed = cost.bytes_accessed;
+    c.fast_memory_bytes = cost.fast_memory_bytes;
     c.matmuls = std::move(cost.matmuls);
     result_.program.ops.push_back(StepOp{std::move(c), multiplicity});
     if (instruction.opcode == "fusion") return AddFusedCollectives(instruction, multiplicity);
@@ -162,6 +163,7 @@ class Builder {
     result_.flops += cost.flops * multiplicity;
     result_.transcendentals += cost.transcendentals * multiplicity;
     result_.bytes_accessed += cost.bytes_accessed * multiplicity;
+    result_.fast_memory_bytes += cost.fast_memory_bytes * multiplicity;
     result_.flops_once += cost.flops;
     result_.transcendentals_once += cost.transcendentals;
     result_.bytes_accessed_once += cost.bytes_accessed;

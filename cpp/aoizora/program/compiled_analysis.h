@@ -20,6 +20,7 @@ struct CompiledModuleAnalysis {
   double flops = 0.0;
   double transcendentals = 0.0;
   double bytes_accessed = 0.0;
+  double fast_memory_bytes = 0.0;  // the part of bytes_accessed in fast memory (S(1), VMEM)
   // The same with every op counted once (loop bodies once): XLA cost_analysis()'s convention.
   double flops_once = 0.0;
   double transcendentals_once = 0.0;

@@ -42,6 +42,33 @@ ENTRY e {
   EXPECT_EQ(mm.k, 64);
 }
 
+TEST(HloCost, FastMemoryBytesFollowTheAssignedMemorySpace) {
+  // The fusion writes its f32[64,128] result to S(1) and reads one S(1) operand (its layout on
+  // the caller's side) and one HBM operand; bytes_accessed still counts all of them.
+  auto a = Analyze(R"(HloModule m, is_scheduled=true
+
+%fused (p0: f32[64,128], p1: f32[64,128]) -> f32[64,128] {
+  %p0 = f32[64,128]{1,0:T(8,128)} parameter(0)
+  %p1 = f32[64,128]{1,0:T(8,128)} parameter(1)
+  ROOT %add = f32[64,128]{1,0:T(8,128)S(1)} add(%p0, %p1)
+}
+
+ENTRY %e (a: f32[64,128], b: f32[64,128]) -> f32[64,128] {
+  %a = f32[64,128]{1,0:T(8,128)} parameter(0)
+  %b = f32[64,128]{1,0:T(8,128)} parameter(1)
+  %c = f32[64,128]{1,0:T(8,128)S(1)} copy(%a)
+  ROOT %f = f32[64,128]{1,0:T(8,128)S(1)} fusion(%c, %b), kind=kLoop, calls=%fused
+})");
+  const double array = 4.0 * 64 * 128;
+  ASSERT_EQ(a.program.ops.size(), 2u);
+  const auto& copy = std::get<ComputeOp>(a.program.ops[0].op);
+  EXPECT_DOUBLE_EQ(copy.bytes_accessed, 2 * array);
+  EXPECT_DOUBLE_EQ(copy.fast_memory_bytes, array);  // the S(1) result, not the HBM source
+  const auto& fusion = std::get<ComputeOp>(a.program.ops[1].op);
+  EXPECT_DOUBLE_EQ(fusion.bytes_accessed, 3 * array);
+  EXPECT_DOUBLE_EQ(fusion.fast_memory_bytes, 2 * array);  // output and operand %c
+}
+
 TEST(HloCost, ConvolutionCountsValidPositions) {
   // 3x3 SAME conv over 16x16: per spatial dim 16*3 - 2 = 46 valid (kernel, output) pairs.
   auto a = Analyze(R"(HloModule m

@@ -93,6 +93,21 @@ Result<double> DefaultBytes(const Instruction& instruction) {
   return out + in;
 }
 
+// The fast-memory part of DefaultBytes.
+double DefaultFastBytes(const Instruction& instruction) {
+  double total = FastMemoryBytes(instruction.shape);
+  for (const Instruction* operand : instruction.operands)
+    if (operand != nullptr) total += FastMemoryBytes(operand->shape);
+  return total;
+}
+
+// Bytes accessed by output + operands, with their fast-memory part.
+Status SetDefaultBytes(const Instruction& instruction, OpCost& cost) {
+  AOIZORA_ASSIGN_OR_RETURN(cost.bytes_accessed, DefaultBytes(instruction));
+  cost.fast_memory_bytes = DefaultFastBytes(instruction);
+  return OkStatus();
+}
+
 const Shape* OperandShape(const Instruction& instruction, size_t i) {
   if (i >= instruction.operands.size() || instruction.operands[i] == nullptr) return nullptr;
   return &instruction.operands[i]->shape;
@@ -154,7 +169,7 @@ Result<OpCost> ConvolutionCost(const Instruction& conv) {
   }
   cost.flops = 2.0 * static_cast<double>(in_feature / fgc) * static_cast<double>(out_feature) *
                static_cast<double>(batch / bgc) * positions;
-  AOIZORA_ASSIGN_OR_RETURN(cost.bytes_accessed, DefaultBytes(conv));
+  AOIZORA_RETURN_IF_ERROR(SetDefaultBytes(conv, cost));
   MatmulDims mm;
   mm.batch = fgc;
   mm.m = (batch / bgc) * output_spatial;
@@ -180,7 +195,7 @@ Result<OpCost> DotCost(const Instruction& dot) {
   AOIZORA_ASSIGN_OR_RETURN(MatmulDims mm, DotMatmulDims(dot));
   AOIZORA_ASSIGN_OR_RETURN(double out_elements, Elements(dot, dot.shape));
   cost.flops = 2.0 * out_elements * static_cast<double>(mm.k);
-  AOIZORA_ASSIGN_OR_RETURN(cost.bytes_accessed, DefaultBytes(dot));
+  AOIZORA_RETURN_IF_ERROR(SetDefaultBytes(dot, cost));
   cost.matmuls.push_back(mm);
   return cost;
 }
@@ -203,42 +218,51 @@ bool OnlySlicedIn(const Computation& computation, const Instruction* parameter,
   return used;
 }
 
-Result<double> FusionOutputBytes(const Instruction& fusion, const Computation& fused) {
+// Bytes the fusion writes (a dynamic-update-slice root writes only its update), added to `cost`.
+// The memory space is the fusion's own output layout: the one the buffer was assigned.
+Status AddFusionOutputBytes(const Instruction& fusion, const Computation& fused, OpCost& cost) {
   const Instruction* root = fused.root();
-  auto leaf_bytes = [&](const Instruction* value, const Shape& shape) -> Result<double> {
+  auto add_leaf = [&](const Instruction* value, const Shape& shape) -> Status {
+    const Shape* written = &shape;
     if (value != nullptr && value->opcode == "dynamic-update-slice" && value->operands.size() > 1 &&
         value->operands[1] != nullptr)
-      return Bytes(fusion, value->operands[1]->shape);
-    return Bytes(fusion, shape);
+      written = &value->operands[1]->shape;
+    AOIZORA_ASSIGN_OR_RETURN(double b, Bytes(fusion, *written));
+    cost.bytes_accessed += b;
+    if (FastMemoryBytes(shape) > 0.0) cost.fast_memory_bytes += b;
+    return OkStatus();
   };
   if (root != nullptr && root->opcode == "tuple" && fusion.shape.is_tuple &&
       root->operands.size() == fusion.shape.tuple_shapes.size()) {
-    double total = 0.0;
     for (size_t i = 0; i < root->operands.size(); ++i) {
-      AOIZORA_ASSIGN_OR_RETURN(double b,
-                               leaf_bytes(root->operands[i], fusion.shape.tuple_shapes[i]));
-      total += b;
+      AOIZORA_RETURN_IF_ERROR(add_leaf(root->operands[i], fusion.shape.tuple_shapes[i]));
     }
-    return total;
+    return OkStatus();
   }
-  return leaf_bytes(root, fusion.shape);
+  return add_leaf(root, fusion.shape);
 }
 
 Result<OpCost> FusionCost(const Instruction& fusion, const Computation& fused) {
   AOIZORA_ASSIGN_OR_RETURN(OpCost cost, ComputationCost(fused));
-  AOIZORA_ASSIGN_OR_RETURN(double bytes, FusionOutputBytes(fusion, fused));
+  cost.bytes_accessed = 0.0;
+  cost.fast_memory_bytes = 0.0;
+  AOIZORA_RETURN_IF_ERROR(AddFusionOutputBytes(fusion, fused, cost));
   for (int64_t k = 0; k < fused.num_parameters(); ++k) {
     const Instruction* param = fused.parameter(k);
     if (param == nullptr) continue;
-    double sliced = 0.0;
-    if (OnlySlicedIn(fused, param, &sliced)) {
-      bytes += sliced;
-      continue;
+    // Where the operand was assigned: the caller's operand layout (fused parameters usually
+    // repeat it).
+    const auto index = static_cast<size_t>(k);
+    const bool fast = FastMemoryBytes(param->shape) > 0.0 ||
+                      (index < fusion.operands.size() && fusion.operands[index] != nullptr &&
+                       FastMemoryBytes(fusion.operands[index]->shape) > 0.0);
+    double b = 0.0;
+    if (!OnlySlicedIn(fused, param, &b)) {
+      AOIZORA_ASSIGN_OR_RETURN(b, Bytes(fusion, param->shape));
     }
-    AOIZORA_ASSIGN_OR_RETURN(double b, Bytes(fusion, param->shape));
-    bytes += b;
+    cost.bytes_accessed += b;
+    if (fast) cost.fast_memory_bytes += b;
   }
-  cost.bytes_accessed = bytes;
   return cost;
 }
 
@@ -312,10 +336,21 @@ Result<OpCost> SlicingCost(const Instruction& instruction) {
 
 }  // namespace
 
+double FastMemoryBytes(const Shape& shape) {
+  double total = 0.0;
+  for (const Shape* leaf : hlo::ShapeLeaves(shape)) {
+    if (leaf->memory_space() != kFastMemorySpace) continue;
+    auto bytes = hlo::ShapeByteSize(*leaf);
+    if (bytes.ok()) total += static_cast<double>(*bytes);
+  }
+  return total;
+}
+
 OpCost& OpCost::operator+=(const OpCost& other) {
   flops += other.flops;
   transcendentals += other.transcendentals;
   bytes_accessed += other.bytes_accessed;
+  fast_memory_bytes += other.fast_memory_bytes;
   matmuls.insert(matmuls.end(), other.matmuls.begin(), other.matmuls.end());
   return *this;
 }
@@ -364,7 +399,7 @@ Result<OpCost> InstructionCost(const Instruction& instruction) {
   if (op == "fusion") {
     const Computation* fused = instruction.CalledComputationFor("calls");
     if (fused == nullptr) {
-      AOIZORA_ASSIGN_OR_RETURN(cost.bytes_accessed, DefaultBytes(instruction));
+      AOIZORA_RETURN_IF_ERROR(SetDefaultBytes(instruction, cost));
       return cost;
     }
     return FusionCost(instruction, *fused);
@@ -386,7 +421,7 @@ Result<OpCost> InstructionCost(const Instruction& instruction) {
     }
     return cost;
   }
-  AOIZORA_ASSIGN_OR_RETURN(cost.bytes_accessed, DefaultBytes(instruction));
+  AOIZORA_RETURN_IF_ERROR(SetDefaultBytes(instruction, cost));
   if (IsElementwiseOpcode(op)) {
     AOIZORA_ASSIGN_OR_RETURN(double n, Elements(instruction, instruction.shape));
     (IsTranscendentalOpcode(op) ? cost.transcendentals : cost.flops) = n;

@@ -4,7 +4,8 @@
 // feature groups) x out features x (batch / batch groups) x valid kernel-output position pairs;
 // elementwise = output elements, transcendental opcodes counted separately; reduce = reducer
 // flops x (input - output elements); fusions at their boundary with the inner FLOPs summed.
-// Bytes: output + operands by default, with the 8.1 exceptions (free ops, slices, fusions).
+// Bytes: output + operands by default, with the 8.1 exceptions (free ops, slices, fusions); the
+// bytes of arrays laid out in memory space S(1) are also counted apart (fast_memory_bytes).
 //
 // Control flow (while, call, conditional, async wrappers) is the step-program builder's job: here
 // a while/call/conditional costs what its called computations cost once (XLA's convention).
@@ -22,6 +23,9 @@ struct OpCost {
   double flops = 0.0;
   double transcendentals = 0.0;
   double bytes_accessed = 0.0;
+  // The part of bytes_accessed whose arrays live in the fast on-chip memory space S(1) (VMEM on
+  // TPU: XLA's memory-space assignment put them there), which is not HBM traffic.
+  double fast_memory_bytes = 0.0;
   std::vector<MatmulDims> matmuls;  // dots/convolutions, fused ones included
 
   OpCost& operator+=(const OpCost& other);
@@ -38,6 +42,11 @@ Result<OpCost> ComputationCost(const hlo::Computation& computation);
 // The matrix-unit view of a dot or convolution (per device); nullopt for other opcodes.
 Result<MatmulDims> DotMatmulDims(const hlo::Instruction& dot);
 Result<MatmulDims> ConvolutionMatmulDims(const hlo::Instruction& convolution);
+
+// The memory space of on-chip fast memory in layouts (`S(1)`; hlo-text.md section 4).
+inline constexpr int64_t kFastMemorySpace = 1;
+// Bytes of the array leaves of `shape` laid out in kFastMemorySpace (0 for unsized leaves).
+double FastMemoryBytes(const hlo::Shape& shape);
 
 // True for the opcodes HloCostAnalysis counts as transcendentals (exp, log, tanh, ...).
 bool IsTranscendentalOpcode(std::string_view opcode);

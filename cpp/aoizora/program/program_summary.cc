@@ -55,6 +55,7 @@ ProgramSummary Summarize(const CompiledModuleAnalysis& analysis) {
   s.flops = analysis.flops;
   s.transcendentals = analysis.transcendentals;
   s.bytes_accessed = analysis.bytes_accessed;
+  s.fast_memory_bytes = analysis.fast_memory_bytes;
   s.flops_once = analysis.flops_once;
   s.transcendentals_once = analysis.transcendentals_once;
   s.bytes_accessed_once = analysis.bytes_accessed_once;
@@ -98,6 +99,7 @@ std::string SummaryToJson(const ProgramSummary& s) {
   out += "  \"flops\": " + Number(s.flops) + ",\n";
   out += "  \"transcendentals\": " + Number(s.transcendentals) + ",\n";
   out += "  \"bytes_accessed\": " + Number(s.bytes_accessed) + ",\n";
+  out += "  \"fast_memory_bytes\": " + Number(s.fast_memory_bytes) + ",\n";
   out += "  \"flops_loop_bodies_once\": " + Number(s.flops_once) + ",\n";
   out += "  \"compute_ops\": " + Number(static_cast<double>(s.compute_ops)) + ",\n";
   out += "  \"matmuls\": " + Number(static_cast<double>(s.matmuls)) + ",\n";

@@ -32,6 +32,7 @@ struct ProgramSummary {
   double flops = 0.0;
   double transcendentals = 0.0;
   double bytes_accessed = 0.0;
+  double fast_memory_bytes = 0.0;
   double flops_once = 0.0;
   double transcendentals_once = 0.0;
   double bytes_accessed_once = 0.0;

@@ -27,7 +27,8 @@ struct ComputeOp {
   std::string opcode;  // HLO opcode ("fusion", "dot", "convolution", "custom-call", ...)
   double flops = 0.0;  // HloCostAnalysis conventions, inner FLOPs of fusions included
   double transcendentals = 0.0;
-  double bytes_accessed = 0.0;      // HBM bytes at the op boundary
+  double bytes_accessed = 0.0;      // bytes at the op boundary (HBM and fast memory)
+  double fast_memory_bytes = 0.0;   // the part in on-chip fast memory (S(1), VMEM on TPU)
   std::vector<MatmulDims> matmuls;  // dots/convolutions inside (empty for non-matmul ops)
 };
 

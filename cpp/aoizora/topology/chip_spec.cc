@@ -26,6 +26,12 @@ constexpr double kMatmulEfficiency = 0.79;
 constexpr double kAttentionEfficiency = 0.36;
 // HBM: 0.87 = C9 (TPU7x HBM copy plateau 6.4 of 7.38 TB/s); FITTED to C9, no held-out point.
 constexpr double kHbmEfficiency = 0.87;
+// Fast on-chip memory (VMEM) bandwidth / HBM bandwidth: 22 = SB ("How to Think About TPUs":
+//   VMEM has about 22x the HBM bandwidth on v5e, so the compute-bound intensity drops from 240 to
+//   about 11 FLOPs/byte for operands held in VMEM). Only the v5e ratio is published; used for every
+//   generation (unverified elsewhere). It prices the bytes XLA's memory-space assignment placed in
+//   memory space S(1) (compute_model.h).
+constexpr double kFastMemoryBandwidthRatio = 22.0;
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
@@ -51,7 +57,8 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      {0.0},
      kMatmulEfficiency,
      kAttentionEfficiency,
-     kHbmEfficiency},
+     kHbmEfficiency,
+     kFastMemoryBandwidthRatio},
     // TPU v5e: "TPU v5 lite"; 197 TFLOP/s (GCD, SB 1.97e14); 16 GB HBM (GCD, SB); 819 GBps (GCD);
     // MXU 128 (SB); 4 ports, 2-D (GCD); 4.5e10 one-way (SB; GCD-derived 5e10 is 10% higher);
     // 1 device per chip; pod 16x16 = 256 chips.
@@ -72,7 +79,8 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      {0.0},
      kMatmulEfficiency,
      kAttentionEfficiency,
-     kHbmEfficiency},
+     kHbmEfficiency,
+     kFastMemoryBandwidthRatio},
     // TPU v5p: "TPU v5"; 459 TFLOP/s (GCD, SB 4.59e14); 95 GiB (GCD); 2765 GBps (GCD); MXU 128;
     // 6 ports, 3-D; 9e10 one-way (SB); megacore = 1 device; max single slice 16x16x24 = 6144 (GCD).
     {Generation::kV5p,
@@ -92,7 +100,8 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      {0.0},
      kMatmulEfficiency,
      kAttentionEfficiency,
-     kHbmEfficiency},
+     kHbmEfficiency,
+     kFastMemoryBandwidthRatio},
     // TPU v6e (Trillium): "TPU v6 lite"; 918 TFLOP/s (GCD); 32 GB (GCD); 1638 GBps (GCD); MXU 256
     // (SB); 4 ports, 2-D; 9e10 one-way (SB); 1 device per chip; pod 256.
     {Generation::kV6e,
@@ -112,7 +121,8 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      {0.0},
      kMatmulEfficiency,
      kAttentionEfficiency,
-     kHbmEfficiency},
+     kHbmEfficiency,
+     kFastMemoryBandwidthRatio},
     // TPU7x (Ironwood): "TPU7x"; 2307 TFLOP/s per chip (GCD); 192 GiB (GCD); 7380 GBps (GCD); MXU
     // 256 (assumed as v6e; unverified); 6 ports, 3-D (GCD); 9e10 one-way (SB); 2 JAX devices per
     // chip (JAX); die-to-die ~6x ICI (jax-ml/jax PR #39340, unverified) = 5.4e11; pod 9216 (GCD).
@@ -133,7 +143,8 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      {5.4e11},
      kMatmulEfficiency,
      kAttentionEfficiency,
-     kHbmEfficiency},
+     kHbmEfficiency,
+     kFastMemoryBandwidthRatio},
 }};
 
 }  // namespace

@@ -38,6 +38,9 @@ struct ChipSpec {
   double matmul_efficiency;     // large bf16 matmuls (compute-bound fusions)
   double attention_efficiency;  // attention / narrow contractions (head dim 128)
   double hbm_efficiency;        // memory-bound ops, fraction of hbm_bandwidth
+  // Bandwidth of the on-chip fast memory (VMEM; HLO memory space S(1)) as a multiple of
+  // hbm_bandwidth: bytes XLA placed there are not HBM traffic.
+  double fast_memory_bandwidth_ratio;
 };
 
 // All generations, in the order of Generation.

@@ -83,7 +83,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     c.print(
         f"per device per step: {result['flops']:.4g} FLOPs, "
         f"{result['transcendentals']:.4g} transcendentals, "
-        f"{_bytes(result['bytes_accessed'])} accessed (loops expanded; "
+        f"{_bytes(result['bytes_accessed'])} accessed, "
+        f"{_bytes(result['fast_memory_bytes'])} of it in fast memory S(1) (loops expanded; "
         f"{result['flops_loop_bodies_once']:.4g} FLOPs with loop bodies once, as XLA counts)"
     )
     table = Table(title="collectives (per device)")
