@@ -31,6 +31,10 @@ nb::dict Q1Dict(const std::string& precompile_text, const std::string& spec,
   d["seconds"] = q1.seconds;
   d["compute_seconds"] = q1.compute_seconds;
   d["comm_seconds"] = q1.comm_seconds;
+  d["estimate_seconds"] = q1.estimate_seconds;
+  nb::dict by_kind;
+  for (const auto& [kind, seconds] : q1.comm_seconds_by_kind) by_kind[kind.c_str()] = seconds;
+  d["comm_seconds_by_kind"] = by_kind;
   d["parameter_bytes_per_device"] = q1.parameter_bytes_per_device;
   d["hbm_bytes"] = q1.hbm_bytes;
   d["fits_memory"] = q1.fits_memory;
@@ -54,17 +58,19 @@ void BindPlanner(nb::module_& m) {
       .def(
           "__init__",
           [](CandidateBound* self, std::string label, double q1_seconds, bool fits_memory,
-             std::string memory_reason, double priority_seconds) {
-            new (self) CandidateBound{std::move(label), q1_seconds, priority_seconds, fits_memory,
-                                      std::move(memory_reason)};
+             std::string memory_reason, double priority_seconds, std::string family) {
+            new (self) CandidateBound{std::move(label),         q1_seconds,
+                                      priority_seconds,         fits_memory,
+                                      std::move(memory_reason), std::move(family)};
           },
           nb::arg("label"), nb::arg("q1_seconds"), nb::arg("fits_memory") = true,
-          nb::arg("memory_reason") = "", nb::arg("priority_seconds") = -1.0)
+          nb::arg("memory_reason") = "", nb::arg("priority_seconds") = -1.0, nb::arg("family") = "")
       .def_rw("label", &CandidateBound::label)
       .def_rw("q1_seconds", &CandidateBound::q1_seconds)
       .def_rw("priority_seconds", &CandidateBound::priority_seconds)
       .def_rw("fits_memory", &CandidateBound::fits_memory)
-      .def_rw("memory_reason", &CandidateBound::memory_reason);
+      .def_rw("memory_reason", &CandidateBound::memory_reason)
+      .def_rw("family", &CandidateBound::family);
 
   nb::class_<CompileOutcome>(m, "CompileOutcome")
       .def(

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <set>
 
 namespace aoizora {
 namespace {
@@ -46,6 +47,22 @@ std::vector<int64_t> FittingByPriority(const std::vector<CandidateBound>& candid
   return order;
 }
 
+// Top-K's compile list: the first (best-priority) member of each family in priority order, then
+// the rest in priority order, cut to k. A candidate without a family is a family of its own.
+std::vector<int64_t> TopKOrder(const std::vector<CandidateBound>& candidates,
+                               const std::vector<int64_t>& order, size_t k) {
+  std::vector<int64_t> leaders, others;
+  std::set<std::string> seen;
+  for (int64_t index : order) {
+    const std::string& family = candidates[index].family;
+    const bool leads = family.empty() || seen.insert(family).second;
+    (leads ? leaders : others).push_back(index);
+  }
+  leaders.insert(leaders.end(), others.begin(), others.end());
+  leaders.resize(std::min(leaders.size(), k));
+  return leaders;
+}
+
 }  // namespace
 
 std::string_view CandidateStatusName(CandidateStatus status) {
@@ -80,10 +97,11 @@ Result<SearchResult> RunCandidateSearch(const std::vector<CandidateBound>& candi
     }
   }
 
-  const std::vector<int64_t> order = FittingByPriority(candidates);
-  const size_t limit = options.mode == SearchMode::kTopK
-                           ? std::min(order.size(), static_cast<size_t>(options.top_k))
-                           : order.size();
+  std::vector<int64_t> order = FittingByPriority(candidates);
+  if (options.mode == SearchMode::kTopK) {
+    order = TopKOrder(candidates, order, static_cast<size_t>(options.top_k));
+  }
+  const size_t limit = order.size();
   auto cannot_win = [&](int64_t index) {
     return options.mode == SearchMode::kExact && result.best.has_value() &&
            candidates[index].q1_seconds >= result.best_q2_seconds;

@@ -7,7 +7,10 @@
 // in exact mode it skips every candidate whose Q1 is no better than the best Q2 found, so every
 // skipped candidate is provably no better (as far as Q1 <= Q2 holds; the planner's benchmark
 // measures how often it does). With priority = Q1 this is classic branch and bound: it stops at
-// the first candidate whose bound cannot win. Top-K mode compiles the K best priorities.
+// the first candidate whose bound cannot win. Top-K mode compiles K candidates: the best priority
+// of each family first (a family shares its parallel degrees and differs only in how weights are
+// sharded, which moves little beside the attention layout the degrees fix), then, when there are
+// fewer than K families, the next best priorities. Without families it is the K best priorities.
 //
 // Compiling is done by the caller (the Python compiler adapter) through a batch callback, so the
 // caller can compile a batch in parallel on several cores. A batch can contain a candidate that a
@@ -29,6 +32,7 @@ struct CandidateBound {
   double priority_seconds = -1.0;  // compile order key; negative: use q1_seconds
   bool fits_memory = true;         // pre-compile memory lower bound <= chip HBM
   std::string memory_reason;       // why it cannot fit, when it does not
+  std::string family;              // top-K diversity key (e.g. the degrees); empty: its own
 };
 
 // What compiling and ranking one candidate produced.

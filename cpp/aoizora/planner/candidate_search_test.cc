@@ -70,6 +70,34 @@ TEST(CandidateSearchTest, FailedCompilesAreRecordedAndSkipped) {
   EXPECT_EQ(r->num_failed, 1);
 }
 
+TEST(CandidateSearchTest, TopKTakesOneCandidatePerFamilyFirst) {
+  // Priorities a1 < a2 < b1 < a3 < c1: with families a/b/c, K = 3 compiles a1, b1, c1 (the best
+  // of each family) rather than a1, a2, b1; K = 4 adds the best remaining one, a2.
+  auto member = [](std::string label, double priority, std::string family) {
+    CandidateBound b = Bound(std::move(label), 0.5);
+    b.priority_seconds = priority;
+    b.family = std::move(family);
+    return b;
+  };
+  std::vector<CandidateBound> cands = {member("a1", 1.0, "a"), member("a2", 2.0, "a"),
+                                       member("b1", 3.0, "b"), member("a3", 4.0, "a"),
+                                       member("c1", 5.0, "c")};
+  FakeCompiler compiler({{0, Ok(9.0)}, {1, Ok(8.0)}, {2, Ok(7.0)}, {3, Ok(6.0)}, {4, Ok(5.0)}});
+  SearchOptions options;
+  options.mode = SearchMode::kTopK;
+  options.top_k = 3;
+  options.batch_size = 8;
+  auto three = RunCandidateSearch(cands, options, compiler.Fn());
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ(three->compile_order, (std::vector<int64_t>{0, 2, 4}));
+  EXPECT_EQ(three->status[1], CandidateStatus::kOutsideTopK);
+  EXPECT_EQ(*three->best, 4);
+  options.top_k = 4;
+  auto four = RunCandidateSearch(cands, options, compiler.Fn());
+  ASSERT_TRUE(four.ok());
+  EXPECT_EQ(four->compile_order, (std::vector<int64_t>{0, 2, 4, 1}));
+}
+
 TEST(CandidateSearchTest, TopKCompilesExactlyKSmallestBounds) {
   std::vector<CandidateBound> cands = {Bound("a", 4.0), Bound("b", 1.0), Bound("c", 3.0),
                                        Bound("d", 2.0)};

@@ -50,6 +50,15 @@ std::string Gigabytes(double bytes) {
   return buf;
 }
 
+// Q1Bound::estimate_seconds.
+double EstimateSeconds(const Q1Bound& q1) {
+  const auto it = q1.comm_seconds_by_kind.find(
+      std::string(CollectiveKindName(CollectiveKind::kCollectivePermute)));
+  const double overlapped = it == q1.comm_seconds_by_kind.end() ? 0.0 : it->second;
+  return q1.compute_seconds + (q1.comm_seconds - overlapped) +
+         std::max(0.0, overlapped - q1.compute_seconds);
+}
+
 }  // namespace
 
 double IngressBytesPerSecond(const ChipSpec& chip) {
@@ -89,6 +98,8 @@ Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& ch
   for (const PrecompileCollective& pc : analysis.collectives) {
     const double seconds = CollectiveLowerBoundSeconds(pc.collective, pc.count, chip);
     q1.comm_seconds += seconds;
+    if (seconds > 0.0)
+      q1.comm_seconds_by_kind[std::string(CollectiveKindName(pc.collective.kind))] += seconds;
     moves_bytes = moves_bytes || seconds > 0.0;
   }
   // XLA may combine the module's collectives into fewer, so only one collective's latency is
@@ -97,6 +108,7 @@ Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& ch
     q1.comm_seconds += chip.collective_fixed_latency.value + chip.ici_hop_latency.value;
   }
   q1.seconds = std::max(q1.compute_seconds, q1.comm_seconds);
+  q1.estimate_seconds = EstimateSeconds(q1);
   q1.parameter_bytes_per_device = analysis.parameter_bytes_per_device;
   q1.hbm_bytes = chip.hbm_bytes / static_cast<double>(chip.cores_per_chip);
   if (q1.parameter_bytes_per_device > q1.hbm_bytes) {

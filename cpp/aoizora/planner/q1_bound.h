@@ -21,6 +21,7 @@
 //
 // Memory: per-device parameter bytes must fit the chip's HBM; activations only add.
 
+#include <map>
 #include <string>
 
 #include "aoizora/program/precompile_analysis.h"
@@ -33,6 +34,14 @@ struct Q1Bound {
   double seconds = 0.0;          // max(compute, comm): a model prediction's lower bound
   double compute_seconds = 0.0;  // dots and convolutions at their class efficiency
   double comm_seconds = 0.0;     // all collectives on ideal links
+  // comm_seconds without the latency term, by collective kind ("all-to-all", ...).
+  std::map<std::string, double> comm_seconds_by_kind;
+  // Not a bound: an estimate of the best Q2 that orders compiles (CandidateBound::priority).
+  // Collective-permutes (ring attention's K/V hops) overlap compute: XLA makes them async and
+  // schedules them beside the hop's attention (every compiled ring candidate does), so only
+  // their excess over compute counts; the other collectives (all-to-all, all-gather, ...)
+  // compile synchronous and add to it.
+  double estimate_seconds = 0.0;
   double parameter_bytes_per_device = 0.0;
   double hbm_bytes = 0.0;  // per device
   bool fits_memory = true;

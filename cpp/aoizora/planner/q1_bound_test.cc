@@ -78,6 +78,34 @@ TEST(Q1BoundTest, SelfPairsMoveNothingAndDotsSwapSafeClass) {
   EXPECT_DOUBLE_EQ(ComputeQ1(a, V5e())->compute_seconds, 1e12 / (peak * V5e().matmul_efficiency));
 }
 
+TEST(Q1BoundTest, EstimateHidesPermutesBehindComputeButAddsTheRest) {
+  PrecompileAnalysis a;
+  a.num_devices = 4;
+  a.matmuls = {Dot(1e13, 4096, 4096)};
+  PrecompileCollective permute;
+  permute.collective = {
+      CollectiveKind::kCollectivePermute, 1e9, {}, {{0, 1}, {1, 2}, {2, 3}, {3, 0}}};
+  PrecompileCollective a2a;
+  a2a.collective = {CollectiveKind::kAllToAll, 8e8, {{0, 1, 2, 3}}, {}};
+  a.collectives = {permute, a2a};
+  auto q1 = ComputeQ1(a, V5e());
+  ASSERT_TRUE(q1.ok());
+  const double p = q1->comm_seconds_by_kind.at("collective-permute");
+  const double x = q1->comm_seconds_by_kind.at("all-to-all");
+  EXPECT_DOUBLE_EQ(p, CollectiveLowerBoundSeconds(permute.collective, 1, V5e()));
+  EXPECT_DOUBLE_EQ(x, CollectiveLowerBoundSeconds(a2a.collective, 1, V5e()));
+  ASSERT_LT(p, q1->compute_seconds);
+  // The permute hides behind compute; the all-to-all and the latency term do not.
+  EXPECT_DOUBLE_EQ(q1->estimate_seconds, q1->compute_seconds + q1->comm_seconds - p);
+  // A permute longer than all compute shows its excess.
+  a.collectives = {permute};
+  a.collectives[0].count = 1e3;
+  auto long_permute = ComputeQ1(a, V5e());
+  ASSERT_TRUE(long_permute.ok());
+  EXPECT_GT(long_permute->comm_seconds, long_permute->compute_seconds);
+  EXPECT_DOUBLE_EQ(long_permute->estimate_seconds, long_permute->comm_seconds);
+}
+
 TEST(Q1BoundTest, ParametersBeyondHbmDoNotFit) {
   PrecompileAnalysis a;
   a.num_devices = 1;

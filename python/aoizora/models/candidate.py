@@ -100,8 +100,13 @@ class Candidate:
             n *= self.degree(a)
         return n
 
+    def degrees_label(self) -> str:
+        """The parallel degrees alone ("ring=2,ulysses=4"): candidates that share it differ only
+        in weight sharding (the planner's top-K family)."""
+        return ",".join(f"{n}={d}" for n, d in self.degrees) or "single"
+
     def label(self) -> str:
-        body = ",".join(f"{n}={d}" for n, d in self.degrees) or "single"
+        body = self.degrees_label()
         if self.weight_sharding:
             body += "|w:" + ",".join(self.weight_sharding)
         return body

@@ -244,9 +244,10 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
             p.records[i].q1["seconds"],
             p.records[i].q1["fits_memory"],
             p.records[i].q1["memory_reason"],
-            # Compile order: the bound's compute plus its communication as if none overlapped,
-            # an estimate that separates candidates whose Q1 (compute-bound) ties.
-            priority_seconds=p.records[i].q1["compute_seconds"] + p.records[i].q1["comm_seconds"],
+            # Compile order: compute plus the communication that cannot overlap it (an estimate,
+            # planner/q1_bound.h), which separates candidates whose Q1 (compute-bound) ties.
+            priority_seconds=p.records[i].q1["estimate_seconds"],
+            family=p.records[i].candidate.degrees_label(),
         )
         for i in searchable
     ]
