@@ -26,11 +26,10 @@ constexpr double kMatmulEfficiency = 0.79;
 constexpr double kAttentionEfficiency = 0.36;
 // HBM: 0.87 = C9 (TPU7x HBM copy plateau 6.4 of 7.38 TB/s); FITTED to C9, no held-out point.
 constexpr double kHbmEfficiency = 0.87;
-// Fast on-chip memory (VMEM) bandwidth / HBM bandwidth: 22 = SB ("How to Think About TPUs":
-//   VMEM has about 22x the HBM bandwidth on v5e, so the compute-bound intensity drops from 240 to
-//   about 11 FLOPs/byte for operands held in VMEM). Only the v5e ratio is published; used for every
-//   generation (unverified elsewhere). It prices the bytes XLA's memory-space assignment placed in
-//   memory space S(1) (compute_model.h).
+// Fast on-chip memory (VMEM) bandwidth / HBM bandwidth: 22 = SB (tpus.md, worked problem 4: "VMEM
+//   bandwidth to the MXU as 22 times the HBM <-> VMEM bandwidth", which moves v5e's compute-bound
+//   batch from ~240 to 11). SB states it for v5e only; used for every generation (unverified). It
+//   prices the bytes XLA's memory-space assignment placed in memory space S(1) (compute_model.h).
 constexpr double kFastMemoryBandwidthRatio = 22.0;
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
