@@ -183,7 +183,7 @@ def test_job_round_trips_through_json_and_rejects_bad_input():
     assert json.loads(job.to_json())["candidate"] == "data=2,model=4,fsdp"
     with pytest.raises(ValueError, match="unknown compiler 'gpu'"):
         adapter.make_job(ExampleCandidate.of(2, 4), "v5e:2x4", compiler="gpu")
-    with pytest.raises(ValueError, match="bad topology spec"):
+    with pytest.raises(ValueError, match="bad slice spec"):
         adapter.make_job(ExampleCandidate.of(2, 4), "v5e-8")
     with pytest.raises(ValueError, match="module:function"):
         Workload.of("aoizora.compiler.examples.mlp_step")

@@ -43,4 +43,4 @@ def test_q1_memory_verdict_uses_the_chip_hbm():
     pre = (DATA / "mlp_train.tpu.pre.hlo").read_text()
     q1 = _core.q1_bound(pre, "v5e:2x4")
     assert q1["fits_memory"] and q1["memory_reason"] == ""
-    assert q1["hbm_bytes"] == 16e9
+    assert q1["hbm_bytes"] == 16 * 2**30

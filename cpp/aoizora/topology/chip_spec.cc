@@ -58,7 +58,9 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      kAttentionEfficiency,
      kHbmEfficiency,
      kFastMemoryBandwidthRatio},
-    // TPU v5e: "TPU v5 lite"; 197 TFLOP/s (GCD, SB 1.97e14); 16 GB HBM (GCD, SB); 819 GBps (GCD);
+    // TPU v5e: "TPU v5 lite"; 197 TFLOP/s (GCD, SB 1.97e14); 16 GB HBM (GCD, SB), read as 16 GiB:
+    // HBM parts come in binary sizes and libtpu reports 15.75 GiB usable, more than 16e9 bytes
+    // (docs/compilers.md); 819 GBps (GCD);
     // MXU 128 (SB); 4 ports, 2-D (GCD); 4.5e10 one-way (SB; GCD-derived 5e10 is 10% higher);
     // 1 device per chip; pod 16x16 = 256 chips.
     {Generation::kV5e,
@@ -67,7 +69,7 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      2,
      256,
      {1.97e14},
-     16e9,
+     16 * kGiB,
      {8.19e11},
      128,
      4,
@@ -101,7 +103,8 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      kAttentionEfficiency,
      kHbmEfficiency,
      kFastMemoryBandwidthRatio},
-    // TPU v6e (Trillium): "TPU v6 lite"; 918 TFLOP/s (GCD); 32 GB (GCD); 1638 GBps (GCD); MXU 256
+    // TPU v6e (Trillium): "TPU v6 lite"; 918 TFLOP/s (GCD); 32 GB (GCD) read as 32 GiB like v5e;
+    // 1638 GBps (GCD); MXU 256
     // (SB); 4 ports, 2-D; 9e10 one-way (SB); 1 device per chip; pod 256.
     {Generation::kV6e,
      "v6e",
@@ -109,7 +112,7 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      2,
      256,
      {9.18e14},
-     32e9,
+     32 * kGiB,
      {1.638e12},
      256,
      4,

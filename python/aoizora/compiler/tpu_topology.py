@@ -6,19 +6,20 @@ See shared/reference/tpu-hardware.md section 6 and docs/compilers.md for what wa
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 # JAX/libtpu topology names per generation (the prefix of get_topology_desc's topology_name).
 _LIBTPU_PREFIX = {"v4": "v4", "v5e": "v5e", "v5p": "v5", "v6e": "v6e", "tpu7x": "tpu7x"}
 
-_SPEC_RE = re.compile(r"^(?P<gen>[a-z0-9]+):(?P<shape>\d+(?:x\d+){1,2})$")
-
 
 @dataclass(frozen=True)
 class SliceSpec:
+    """A validated slice; everything but libtpu's naming comes from the C++ topology."""
+
     generation: str
     shape: tuple[int, ...]
+    wrap: tuple[bool, ...]  # wraparound per axis of ``shape``
+    hbm_bytes_per_device: float  # the chip's HBM over its JAX devices (2 on tpu7x)
 
     @property
     def num_chips(self) -> int:
@@ -32,25 +33,17 @@ class SliceSpec:
 
 
 def parse_slice_spec(spec: str) -> SliceSpec:
-    """Parse ``gen:AxB[xC]``; the C++ topology module decides which shapes exist."""
-    m = _SPEC_RE.match(spec.strip())
-    if not m:
-        raise ValueError(f"bad topology spec {spec!r}: expected GEN:AxB or GEN:AxBxC, e.g. v5e:2x4")
-    gen = m.group("gen")
-    if gen not in _LIBTPU_PREFIX:
-        raise ValueError(
-            f"unknown TPU generation {gen!r} in {spec!r}; known: {', '.join(_LIBTPU_PREFIX)}"
-        )
-    return SliceSpec(gen, tuple(int(d) for d in m.group("shape").split("x")))
+    """Parse and validate ``gen:AxB[xC]`` with the C++ topology, which knows the real shapes, the
+    wraparound rule and the chip table; a bad spec raises ValueError naming the bad part."""
+    from aoizora import core
+
+    topo = core().parse_slice_spec(str(spec).strip())
+    hbm = float(topo.chip["hbm_bytes"]) / topo.cores_per_chip
+    return SliceSpec(topo.generation, tuple(topo.shape), tuple(topo.wrap), hbm)
 
 
 def _wrap(spec: SliceSpec) -> tuple[bool, bool, bool]:
-    dims = list(spec.shape) + [1] * (3 - len(spec.shape))
-    if spec.generation in ("v5e", "v6e"):
-        w = [d == 16 for d in dims]
-    else:
-        every = all(d % 4 == 0 for d in spec.shape)
-        w = [every and d > 1 for d in dims]
+    w = list(spec.wrap) + [False] * (3 - len(spec.wrap))
     return (w[0], w[1], w[2])
 
 

@@ -72,7 +72,6 @@ def _cost_dict(cost) -> dict[str, float]:
 
 def run_job(job: CompileJob, key: str) -> CompileResult:
     """Lower against the slice's devices and compile. Call in a fresh process."""
-    from aoizora.compiler import chips
     from aoizora.compiler.lowering import concrete_mesh, lower_job
     from aoizora.compiler.tpu_topology import parse_slice_spec
 
@@ -104,11 +103,9 @@ def run_job(job: CompileJob, key: str) -> CompileResult:
             result.status = "oom"
             result.oom_used_bytes, result.oom_limit_bytes = parse_oom(msg)
         return result
-    generation = parse_slice_spec(job.topology).generation
+    hbm_bytes = int(parse_slice_spec(job.topology).hbm_bytes_per_device)
     result.hlo_text = compiled.as_text()
-    result.memory = memory_report(
-        compiled.memory_analysis(), chips.hbm_bytes_per_device(generation)
-    )
+    result.memory = memory_report(compiled.memory_analysis(), hbm_bytes)
     result.cost = _cost_dict(compiled.cost_analysis())
     result.status = "ok"
     return result
