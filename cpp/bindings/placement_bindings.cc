@@ -184,6 +184,11 @@ nb::dict RankDict(const std::string& hlo_text, const std::string& spec,
   d["local_search_evaluations"] = result.local_search_evaluations;
   d["compute_seconds"] = l.model.compute_seconds();
   d["distinct_collectives"] = l.model.distinct_collective_count();
+  // How much placement matters for this sharding: the spread of the scored structured space.
+  if (!result.all_seconds.empty()) {
+    d["worst_seconds"] = result.all_seconds.back();
+    d["median_seconds"] = result.all_seconds[result.all_seconds.size() / 2];
+  }
   nb::list placements;
   int64_t rank = 0;
   for (const auto& p : result.placements) {

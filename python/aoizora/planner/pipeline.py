@@ -62,6 +62,11 @@ class CandidateRecord:
             return None
         return self.ranking["placements"][0]["seconds"]
 
+    @property
+    def worst_seconds(self) -> float | None:
+        """Q2 of the worst placement in the searched (structured) space."""
+        return self.ranking.get("worst_seconds") if self.ranking else None
+
 
 @dataclass
 class PlanOutcome:
@@ -360,6 +365,7 @@ def _make_plan(p: _Planner, best: CandidateRecord, baselines, stats, oracle) -> 
             "seconds": top["seconds"],
             "breakdown": top["breakdown"],
             "placement": top.get("description", ""),
+            "worst_placement_seconds": best.worst_seconds,
             "q1_seconds": best.q1["seconds"],
             "note": PREDICTION_NOTE,
         },

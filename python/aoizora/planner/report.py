@@ -118,6 +118,7 @@ def candidates_csv(outcome: PlanOutcome) -> str:
             "q1_comm_seconds",
             "param_bytes_per_device",
             "best_q2_seconds",
+            "worst_placement_q2_seconds",
             "failure",
         ]
     )
@@ -131,6 +132,7 @@ def candidates_csv(outcome: PlanOutcome) -> str:
                 r.q1.get("comm_seconds"),
                 r.q1.get("parameter_bytes_per_device"),
                 r.best_seconds,
+                r.worst_seconds,
                 r.failure,
             ]
         )
