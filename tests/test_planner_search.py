@@ -37,3 +37,38 @@ def test_unknown_mode_is_a_value_error():
         _core.run_candidate_search(
             [_core.CandidateBound("a", 1.0)], mode="fastest", compile_batch=lambda i: []
         )
+
+
+def test_top_k_spreads_over_parallel_degree_families():
+    """The planner passes Candidate.degrees_label() as the family: top-K compiles the best
+    weight-sharding variant of K distinct degree layouts before a second variant of any."""
+    from aoizora.models import candidates
+
+    cands = candidates("wan2.1-t2v-1.3b", 8)
+    families = {c.degrees_label() for c in cands}
+    assert len(families) < len(cands)  # weight-sharding variants share a family
+    for c in cands:
+        assert c.label().split("|")[0] == c.degrees_label()
+    # Priorities that put every variant of the first family ahead of all other families.
+    first = cands[0].degrees_label()
+    bounds = [
+        _core.CandidateBound(
+            c.label(),
+            1.0,
+            priority_seconds=(0.0 if c.degrees_label() == first else 1.0) + i * 1e-6,
+            family=c.degrees_label(),
+        )
+        for i, c in enumerate(cands)
+    ]
+    compiled: list[int] = []
+
+    def compile_batch(indices):
+        compiled.extend(indices)
+        return [_core.CompileOutcome(True, 1.0) for _ in indices]
+
+    _core.run_candidate_search(
+        bounds, mode="topk", top_k=4, batch_size=8, compile_batch=compile_batch
+    )
+    assert len(compiled) == 4
+    assert len({cands[i].degrees_label() for i in compiled}) == 4
+    assert cands[compiled[0]].degrees_label() == first

@@ -44,3 +44,19 @@ def test_q1_memory_verdict_uses_the_chip_hbm():
     q1 = _core.q1_bound(pre, "v5e:2x4")
     assert q1["fits_memory"] and q1["memory_reason"] == ""
     assert q1["hbm_bytes"] == 16 * 2**30
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_compile_order_estimate_hides_only_permutes_behind_compute(program):
+    q1 = _core.q1_bound((DATA / f"{program}.tpu.pre.hlo").read_text(), "v5e:2x4")
+    by_kind = q1["comm_seconds_by_kind"]
+    # The per-kind parts are the bandwidth terms; comm adds one latency when anything moves.
+    assert sum(by_kind.values()) <= q1["comm_seconds"] + 1e-15
+    permute = by_kind.get("collective-permute", 0.0)
+    expected = (
+        q1["compute_seconds"]
+        + (q1["comm_seconds"] - permute)
+        + max(0.0, permute - q1["compute_seconds"])
+    )
+    assert q1["estimate_seconds"] == pytest.approx(expected, rel=1e-12)
+    assert q1["estimate_seconds"] >= q1["seconds"]  # an estimate of Q2 is never below the bound
