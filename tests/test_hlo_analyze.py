@@ -226,3 +226,41 @@ def test_cli_malformed_file_reports_line_and_column(tmp_path, capsys):
 def test_cli_missing_file(capsys):
     assert main(["hlo", "analyze", "/nonexistent/x.hlo"]) == 2
     assert "/nonexistent/x.hlo" in capsys.readouterr().err
+
+
+def test_compute_profile_matches_q2_compute_and_ranks_ops(capsys):
+    """`hlo analyze --topology` splits exactly the compute time Q2 replays (placement-free)."""
+    path = DATA / "mlp_train.tpu.compiled.hlo"
+    assert main(["hlo", "analyze", str(path), "--topology", "v5e:2x4", "--json", "--top", "5"]) == 0
+    profile = json.loads(capsys.readouterr().out)["compute_profile"]
+    q2 = aoizora.core().score_placement(
+        path.read_text(),
+        "v5e:2x4",
+        [2, 4],
+        ["data", "model"],
+        [[x, y, 0] for y in range(4) for x in range(2)],
+    )
+    assert profile["compute_seconds"] == pytest.approx(q2["compute_seconds"], rel=1e-12)
+    assert profile["label"] == "model prediction"
+    ops = profile["ops"]
+    assert 0 < len(ops) <= 5 and profile["num_ops"] >= len(ops)
+    assert [o["seconds"] for o in ops] == sorted((o["seconds"] for o in ops), reverse=True)
+    assert sum(o["seconds"] for o in ops) <= profile["compute_seconds"] * (1 + 1e-12)
+    for o in ops:
+        assert o["seconds"] == pytest.approx(o["count"] * o["seconds_each"])
+        side = max(o["flop_seconds_each"], o["memory_seconds_each"])
+        assert o["seconds_each"] == pytest.approx(side)
+        assert o["bound"] == (
+            "memory" if o["memory_seconds_each"] > o["flop_seconds_each"] else "compute"
+        )
+    assert 0 <= profile["memory_bound_seconds"] <= profile["compute_seconds"]
+    assert 0 < profile["matmul_op_seconds"] <= profile["compute_seconds"]
+
+
+def test_compute_profile_table_and_bad_topology(capsys):
+    path = DATA / "scan_layers.tpu.compiled.hlo"
+    assert main(["hlo", "analyze", str(path), "--topology", "v5e:2x4"]) == 0
+    out = capsys.readouterr().out
+    assert "predicted compute on v5e:2x4 (model prediction)" in out and "ms total" in out
+    assert main(["hlo", "analyze", str(path), "--topology", "v5e:3x3"]) == 2
+    assert "valid shapes" in capsys.readouterr().err

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "aoizora/placement/compute_profile.h"
 #include "aoizora/placement/placement_space.h"
 #include "aoizora/placement/q2_model.h"
 #include "aoizora/placement/search.h"
@@ -231,6 +232,42 @@ nb::dict ScoreDict(const std::string& hlo_text, const std::string& spec,
   return d;
 }
 
+nb::dict ComputeProfileDict(const std::string& hlo_text, const std::string& spec, int64_t top,
+                            const std::string& filename) {
+  if (top < 0) ThrowError(InvalidArgument("top must be >= 0, got " + std::to_string(top)));
+  const Topology topo = ValueOrThrow(ParseSliceSpec(spec));
+  const CompiledModuleAnalysis analysis = ValueOrThrow(AnalyzeCompiledText(hlo_text, filename));
+  const placement::ComputeProfile profile = placement::ProfileCompute(
+      analysis.program, placement::ComputeConstants::FromChip(topo.chip()));
+  nb::dict d;
+  d["label"] = placement::kModelPredictionLabel;
+  d["topology"] = topo.ToString();
+  d["compute_seconds"] = profile.seconds;
+  d["matmul_op_seconds"] = profile.matmul_op_seconds;
+  d["memory_bound_seconds"] = profile.memory_bound_seconds;
+  d["flop_seconds"] = profile.flop_seconds;
+  d["num_ops"] = profile.ops.size();
+  nb::list ops;
+  for (size_t i = 0; i < profile.ops.size() && static_cast<int64_t>(i) < top; ++i) {
+    const placement::ComputeOpProfile& op = profile.ops[i];
+    nb::dict row;
+    row["name"] = op.name;
+    row["opcode"] = op.opcode;
+    row["count"] = op.count;
+    row["seconds"] = op.seconds;
+    row["seconds_each"] = op.each.seconds;
+    row["flop_seconds_each"] = op.each.flop_seconds;
+    row["memory_seconds_each"] = op.each.memory_seconds;
+    row["bytes_accessed"] = op.bytes_accessed;
+    row["fast_memory_bytes"] = op.fast_memory_bytes;
+    row["matmul"] = op.has_matmul;
+    row["bound"] = op.memory_bound() ? "memory" : "compute";
+    ops.append(row);
+  }
+  d["ops"] = ops;
+  return d;
+}
+
 nb::dict OracleDict(const std::string& hlo_text, const std::string& spec,
                     const std::vector<int64_t>& mesh, const std::string& filename) {
   Loaded l = Load(hlo_text, filename, spec, mesh, {});
@@ -246,6 +283,7 @@ nb::dict OracleDict(const std::string& hlo_text, const std::string& spec,
   d["reduced_count"] = oracle.reduced_count;
   d["best_seconds"] = oracle.best_seconds;
   d["best_device_order"] = CoordsOf(l.topology, oracle.best_order);
+  d["worst_seconds"] = oracle.worst_seconds;
   d["structured_best_seconds"] = structured.placements.front().seconds;
   d["structured_gap"] = structured.placements.front().seconds / oracle.best_seconds - 1.0;
   return d;
@@ -271,6 +309,10 @@ void BindPlacement(nb::module_& m) {
         nb::arg("mesh_shape"), nb::arg("axis_names"), nb::arg("device_order"),
         nb::arg("filename") = "<string>",
         "Q2 breakdown (model prediction) of one placement given as chip coordinates.");
+  m.def("compute_profile", &ComputeProfileDict, nb::arg("hlo_text"), nb::arg("topology"),
+        nb::arg("top") = 20, nb::arg("filename") = "<string>",
+        "Where the compiled program's predicted compute time goes (model prediction): totals and "
+        "the `top` slowest compute ops with the roofline side that bounds each.");
   m.def("placement_oracle", &OracleDict, nb::arg("hlo_text"), nb::arg("topology"),
         nb::arg("mesh_shape"), nb::arg("filename") = "<string>",
         "Best placement over all permutations of a slice of at most 8 devices, and how far the "

@@ -192,6 +192,7 @@ Result<OracleResult> ExhaustiveOracle(const Q2Model& model, const PhysicalGrid& 
   for (int64_t i = 0; i < all.reduced_count; ++i) {
     const int32_t* order = &all.orders[i * n];
     const double seconds = scorer.Score(order);
+    out.worst_seconds = std::max(out.worst_seconds, seconds);
     if (seconds < out.best_seconds) {
       out.best_seconds = seconds;
       out.best_order.assign(order, order + n);

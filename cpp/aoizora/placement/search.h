@@ -70,8 +70,9 @@ LocalSearchResult LocalSearch(const Q2Model& model, const DeviceOrder& start,
 struct OracleResult {
   double best_seconds = 0.0;
   DeviceOrder best_order;
-  int64_t total_count = 0;    // n!
-  int64_t reduced_count = 0;  // orbits scored
+  double worst_seconds = 0.0;  // the slowest placement: how much placement can matter
+  int64_t total_count = 0;     // n!
+  int64_t reduced_count = 0;   // orbits scored
 };
 
 // Scores every placement of a slice of at most 8 devices (one per symmetry orbit).

@@ -164,6 +164,10 @@ TEST(SearchTest, LocalSearchRepairsAScrambledRing) {
   const DeviceOrder scrambled = {0, 7, 2, 5, 4, 3, 6, 1};
   Q2Scorer scorer(model);
   ASSERT_GT(scorer.Score(scrambled), oracle->best_seconds * 1.01);
+  // The oracle's worst bounds every placement, the scrambled ring included.
+  EXPECT_GE(oracle->worst_seconds, scorer.Score(scrambled));
+  const DeviceOrder identity = {0, 1, 2, 3, 4, 5, 6, 7};
+  EXPECT_GE(oracle->worst_seconds, scorer.Score(identity));
   LocalSearchResult local = LocalSearch(model, scrambled, 5000, 8, 42);
   EXPECT_NEAR(local.seconds, oracle->best_seconds, 1e-12 * oracle->best_seconds);
   EXPECT_LE(local.evaluations, 5000);

@@ -4,7 +4,9 @@ Reads HLO text as XLA prints it (``compiled.as_text()``, ``--xla_dump_to`` dumps
 frontend) and prints the module summary, FLOPs and bytes (XLA's HloCostAnalysis conventions,
 while loops expanded by their trip counts) and a table of collectives: kind, bytes per device (the
 payload of shared/reference/hlo-text.md section 7), group size, number of groups, async or not,
-and how many times it runs per step. No time is predicted here.
+and how many times it runs per step. With ``--topology SPEC`` it also says where the predicted
+compute time goes on that chip (a model prediction: each op's roofline, FLOPs or memory, as the
+planner's Q2 replays it) and lists the slowest ops.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("file", type=Path, help="HLO text file")
     a.add_argument("--json", action="store_true", help="machine-readable output")
     a.add_argument("--groups", action="store_true", help="also print every collective's groups")
+    a.add_argument(
+        "--topology",
+        help="slice spec (e.g. v5e:2x4): also predict the compute time per op on its chip",
+    )
+    a.add_argument("--top", type=int, default=15, help="slowest ops to list with --topology")
     a.set_defaults(run=run_analyze)
 
 
@@ -67,10 +74,54 @@ def _bytes(n: float) -> str:
     return f"{n:.0f} B"
 
 
+def compute_profile(path: Path, topology: str, top: int) -> dict:
+    """Predicted compute time per op of a compiled module on the topology's chip."""
+    import aoizora
+
+    if top < 0:
+        raise ValueError(f"--top must be >= 0, got {top}")
+    text = path.read_text(errors="replace")
+    return aoizora.core().compute_profile(text, topology, top=top, filename=str(path))
+
+
+def _print_profile(c, profile: dict) -> None:
+    from rich.table import Table
+
+    total = profile["compute_seconds"]
+    share = (lambda s: f"{100 * s / total:.1f}%") if total > 0 else (lambda s: "-")
+    c.print(
+        f"predicted compute on {profile['topology']} ({profile['label']}): "
+        f"{total * 1e3:.2f} ms per step; ops with a matmul {share(profile['matmul_op_seconds'])}, "
+        f"memory-bound ops {share(profile['memory_bound_seconds'])}; the FLOP side alone "
+        f"{profile['flop_seconds'] * 1e3:.2f} ms"
+    )
+    table = Table(title=f"slowest {len(profile['ops'])} of {profile['num_ops']} compute ops")
+    columns = ("name", "opcode", "count", "ms each", "ms total", "share", "bound", "bytes", "S(1)")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for op in profile["ops"]:
+        table.add_row(
+            op["name"],
+            op["opcode"] + (" (matmul)" if op["matmul"] else ""),
+            f"{op['count']:g}",
+            f"{op['seconds_each'] * 1e3:.3f}",
+            f"{op['seconds'] * 1e3:.2f}",
+            share(op["seconds"]),
+            op["bound"],
+            _bytes(op["bytes_accessed"]),
+            _bytes(op["fast_memory_bytes"]),
+        )
+    c.print(table)
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     result = analyze_file(args.file)
+    profile = compute_profile(args.file, args.topology, args.top) if args.topology else None
     if args.json:
-        print_json(_json_report(result, args.groups))
+        out = _json_report(result, args.groups)
+        if profile is not None:
+            out["compute_profile"] = profile
+        print_json(out)
         return 0
     from rich.table import Table
 
@@ -104,6 +155,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         if args.groups:
             table.add_row("", "", "", "", "", str(col["groups"] or col["pairs"]), "", "")
     c.print(table)
+    if profile is not None:
+        _print_profile(c, profile)
     for w in result["warnings"]:
         c.print(f"[yellow]warning:[/yellow] {w}")
     return 0

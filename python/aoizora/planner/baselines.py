@@ -126,6 +126,7 @@ def oracle(p, tick) -> dict[str, Any]:
     if missing:
         p.compile_and_rank(missing)
     best_seconds, best_label, best_order = None, None, None
+    swings = []  # per candidate: its worst placement over all permutations / its best
     for rec in p.records:
         if rec.ranking is None:
             continue
@@ -134,6 +135,7 @@ def oracle(p, tick) -> dict[str, Any]:
             rec.compile.hlo_text, p.topology_name, list(cand.mesh_shape())
         )
         p.placements_scored += int(res["reduced_count"])
+        swings.append((rec.label, res["worst_seconds"] / res["best_seconds"]))
         if best_seconds is None or res["best_seconds"] < best_seconds:
             best_seconds, best_label = res["best_seconds"], rec.label
             best_order = res["best_device_order"]
@@ -143,4 +145,5 @@ def oracle(p, tick) -> dict[str, Any]:
         "seconds": best_seconds,
         "candidate": best_label,
         "device_order": best_order,
+        "placement_swings": swings,
     }
