@@ -257,7 +257,8 @@ def test_compute_profile_matches_q2_compute_and_ranks_ops(capsys):
     assert 0 < profile["matmul_op_seconds"] <= profile["compute_seconds"]
 
 
-def test_compute_profile_table_and_bad_topology(capsys):
+def test_compute_profile_table_and_bad_topology(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps at the terminal width; keep lines whole
     path = DATA / "scan_layers.tpu.compiled.hlo"
     assert main(["hlo", "analyze", str(path), "--topology", "v5e:2x4"]) == 0
     out = capsys.readouterr().out

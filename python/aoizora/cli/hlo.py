@@ -96,13 +96,12 @@ def _print_profile(c, profile: dict) -> None:
         f"{profile['flop_seconds'] * 1e3:.2f} ms"
     )
     table = Table(title=f"slowest {len(profile['ops'])} of {profile['num_ops']} compute ops")
-    columns = ("name", "opcode", "count", "ms each", "ms total", "share", "bound", "bytes", "S(1)")
+    columns = ("op", "count", "ms each", "ms total", "share", "bound", "bytes", "S(1)")
     for col in columns:
         table.add_column(col, overflow="fold")
     for op in profile["ops"]:
         table.add_row(
-            op["name"],
-            op["opcode"] + (" (matmul)" if op["matmul"] else ""),
+            op["name"] + (" (matmul)" if op["matmul"] else ""),
             f"{op['count']:g}",
             f"{op['seconds_each'] * 1e3:.3f}",
             f"{op['seconds'] * 1e3:.2f}",
