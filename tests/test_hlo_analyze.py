@@ -265,3 +265,13 @@ def test_compute_profile_table_and_bad_topology(capsys, monkeypatch):
     assert "predicted compute on v5e:2x4 (model prediction)" in out and "ms total" in out
     assert main(["hlo", "analyze", str(path), "--topology", "v5e:3x3"]) == 2
     assert "valid shapes" in capsys.readouterr().err
+
+
+def test_pallas_kernel_costs_what_it_declares():
+    """A Pallas call (tpu_custom_call) counts its backend_config cost_estimate, which is what
+    XLA's own cost_analysis reports for the compiled module."""
+    r = analyze("pallas_attention", "tpu")
+    xla = sidecar("pallas_attention", "tpu")["cost_analysis"]
+    assert r["flops"] == xla["flops"] > 0
+    assert r["transcendentals"] == xla["transcendentals"]
+    assert r["bytes_accessed"] >= xla["bytes accessed"]  # + the module's own copies, if any

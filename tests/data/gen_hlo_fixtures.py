@@ -51,6 +51,7 @@ class Program:
     make: Callable[[Mesh], Callable]
     args: list[tuple[tuple[int, ...], str, P]]  # (global shape, dtype, partition spec)
     out: P | None = None  # out_shardings; None lets XLA choose
+    backends: tuple[str, ...] = ("tpu", "cpu")  # a Pallas TPU kernel has no CPU lowering
 
 
 def _jit(fn: Callable, mesh: Mesh, out: P | None) -> Callable:
@@ -152,6 +153,22 @@ def _conv(mesh: Mesh) -> Callable:
     return fn
 
 
+def _pallas_attention(mesh: Mesh) -> Callable:
+    # Pallas TPU flash attention on each device's block: batch over data, heads over model. The
+    # kernel is a tpu_custom_call whose backend_config carries its own cost estimate.
+    from jax.experimental.pallas.ops.tpu import flash_attention as fa
+
+    spec = P("data", "model", None, None)
+
+    def local(q, k, v):
+        return fa.flash_attention(q, k, v, sm_scale=0.125)
+
+    # check_vma=False: the Pallas kernel's outputs carry no varying-axes annotation.
+    return jax.shard_map(
+        local, mesh=mesh, in_specs=(spec, spec, spec), out_specs=spec, check_vma=False
+    )
+
+
 PROGRAMS = [
     Program(
         "all_gather",
@@ -224,6 +241,13 @@ PROGRAMS = [
         ],
         P("data", None, None, "model"),
     ),
+    Program(
+        "pallas_attention",
+        "Pallas TPU flash attention in shard_map, batch over data, heads over model (TPU only)",
+        _pallas_attention,
+        [((2, 8, 512, 128), "bfloat16", P("data", "model", None, None))] * 3,
+        backends=("tpu",),
+    ),
 ]
 
 
@@ -271,7 +295,7 @@ def generate(out_dir: Path, names: set[str] | None) -> None:
     for backend in ("tpu", "cpu"):
         devices = _devices(backend)
         for program in PROGRAMS:
-            if names and program.name not in names:
+            if (names and program.name not in names) or backend not in program.backends:
                 continue
             lowered = _lower(program, devices)
             compiled = lowered.compile()

@@ -46,7 +46,12 @@ ComputeTime ComputeOpTime(const ComputeOp& op, const ComputeConstants& c) {
   }
   // FLOPs outside the listed matmuls (elementwise work, or a matmul the analyzer could not
   // describe); at the matmul rate they are negligible next to their HBM traffic, as they should be.
-  const double other = std::max(0.0, op.flops - matmul_flops);
+  // A custom kernel's declared FLOPs (Pallas) run at the attention efficiency: the only measured
+  // kernel (C6) is a Pallas attention kernel, and attention is what such kernels are for here.
+  const double kernel = std::clamp(op.kernel_flops, 0.0, std::max(0.0, op.flops - matmul_flops));
+  t.flop_seconds += kernel / (c.peak_flops_per_second * c.narrow_matmul_efficiency);
+  t.padded_flops += kernel;
+  const double other = std::max(0.0, op.flops - matmul_flops - kernel);
   t.flop_seconds += other / (c.peak_flops_per_second * c.matmul_efficiency);
   t.padded_flops += other;
   const double fast = std::clamp(op.fast_memory_bytes, 0.0, op.bytes_accessed);

@@ -8,9 +8,11 @@
 // Fast-memory bytes are those of arrays XLA's memory-space assignment placed in S(1) (VMEM on
 // TPU; e.g. the score blocks of blockwise attention): they move at `ratio` (22, chip table)
 // times the HBM bandwidth instead of being charged as HBM traffic.
-// Efficiencies come from the chip table (topology/chip_spec.h, sourced there): narrow
-// contractions (k or n at most one tile, e.g. attention with head dim 128) run at the attention
-// efficiency, wider ones at the matmul efficiency. All of it is a model prediction.
+// FLOPs a custom kernel declares for itself (Pallas, kernel_cost.h) run at the attention
+// efficiency (its only measurement, C6, is such a kernel). Efficiencies come from the chip table
+// (topology/chip_spec.h, sourced there): narrow contractions (k or n at most one tile, e.g.
+// attention with head dim 128) run at the attention efficiency, wider ones at the matmul
+// efficiency. All of it is a model prediction.
 
 #include <cstdint>
 

@@ -80,6 +80,17 @@ TEST(ComputeModelTest, FastMemoryBytesMoveAtTheFastRate) {
   EXPECT_DOUBLE_EQ(ComputeOpTime(op, c).memory_seconds, 8e6 / 20.0 / (1e9 * 0.8));
 }
 
+TEST(ComputeModelTest, KernelFlopsRunAtTheAttentionEfficiency) {
+  ComputeOp op;
+  op.flops = 3e9;
+  op.kernel_flops = 2e9;  // a Pallas attention kernel's declared FLOPs; 1e9 other FLOPs
+  op.bytes_accessed = 1.0;
+  const ComputeTime t = ComputeOpTime(op, Unit());
+  EXPECT_DOUBLE_EQ(t.flop_seconds, 2e9 / (1e12 * 0.25) + 1e9 / (1e12 * 0.5));
+  op.kernel_flops = 5e9;  // more than the op's FLOPs: clamped, never negative other FLOPs
+  EXPECT_DOUBLE_EQ(ComputeOpTime(op, Unit()).flop_seconds, 3e9 / (1e12 * 0.25));
+}
+
 TEST(ComputeModelTest, PerDeviceConstantsSplitTheChip) {
   ComputeConstants v5e = ComputeConstants::FromChip(GetChipSpec(Generation::kV5e));
   EXPECT_EQ(v5e.mxu_tile, 128);

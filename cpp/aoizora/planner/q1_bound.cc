@@ -94,6 +94,9 @@ Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& ch
     q1.compute_seconds += mm.flops_per_device /
                           (constants.peak_flops_per_second * BoundEfficiency(mm.dims, constants));
   }
+  // Custom kernels' declared FLOPs: Q2 runs them at the attention efficiency (compute_model.h).
+  q1.compute_seconds += analysis.kernel_flops_per_device /
+                        (constants.peak_flops_per_second * constants.narrow_matmul_efficiency);
   bool moves_bytes = false;
   for (const PrecompileCollective& pc : analysis.collectives) {
     const double seconds = CollectiveLowerBoundSeconds(pc.collective, pc.count, chip);

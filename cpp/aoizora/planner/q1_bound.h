@@ -3,6 +3,7 @@
 // stage 1). From the lowered, not yet partitioned module (PrecompileAnalysis) and the chip:
 //
 //   compute >= sum over dots of FLOPs / (peak x efficiency of the dot's class)
+//              + custom kernels' declared FLOPs / (peak x attention efficiency), as Q2 runs them
 //   comm    >= sum over collectives of bytes a device must receive / the most it can receive per
 //              second (all its ICI links, plus the die-to-die link), + one collective's latency
 //   Q1 = max(compute, comm)

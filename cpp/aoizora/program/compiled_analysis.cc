@@ -141,6 +141,7 @@ class Builder {
     c.transcendentals = cost.transcendentals;
     c.bytes_accessed = cost.bytes_accessed;
     c.fast_memory_bytes = cost.fast_memory_bytes;
+    c.kernel_flops = cost.kernel_flops;
     c.matmuls = std::move(cost.matmuls);
     result_.program.ops.push_back(StepOp{std::move(c), multiplicity});
     if (instruction.opcode == "fusion") return AddFusedCollectives(instruction, multiplicity);

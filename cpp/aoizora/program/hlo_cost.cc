@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "aoizora/program/kernel_cost.h"
+
 namespace aoizora {
 namespace {
 
@@ -351,6 +353,7 @@ OpCost& OpCost::operator+=(const OpCost& other) {
   transcendentals += other.transcendentals;
   bytes_accessed += other.bytes_accessed;
   fast_memory_bytes += other.fast_memory_bytes;
+  kernel_flops += other.kernel_flops;
   matmuls.insert(matmuls.end(), other.matmuls.begin(), other.matmuls.end());
   return *this;
 }
@@ -403,6 +406,15 @@ Result<OpCost> InstructionCost(const Instruction& instruction) {
       return cost;
     }
     return FusionCost(instruction, *fused);
+  }
+  if (op == "custom-call") {
+    if (const auto estimate = ParseKernelCostEstimate(instruction.backend_config)) {
+      cost.flops = estimate->flops;
+      cost.kernel_flops = estimate->flops;
+      cost.transcendentals = estimate->transcendentals;
+      cost.bytes_accessed = estimate->bytes_accessed;
+      return cost;
+    }
   }
   if (op == "while" || op == "call" || op == "conditional" || op == "async-start") {
     return CalledComputationsCost(instruction);

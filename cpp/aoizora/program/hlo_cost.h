@@ -5,7 +5,8 @@
 // elementwise = output elements, transcendental opcodes counted separately; reduce = reducer
 // flops x (input - output elements); fusions at their boundary with the inner FLOPs summed.
 // Bytes: output + operands by default, with the 8.1 exceptions (free ops, slices, fusions); the
-// bytes of arrays laid out in memory space S(1) are also counted apart (fast_memory_bytes).
+// bytes of arrays laid out in memory space S(1) are also counted apart (fast_memory_bytes). A
+// custom-call that declares its cost (Pallas kernels) costs what it declares, as in XLA.
 //
 // Control flow (while, call, conditional, async wrappers) is the step-program builder's job: here
 // a while/call/conditional costs what its called computations cost once (XLA's convention).
@@ -26,6 +27,8 @@ struct OpCost {
   // The part of bytes_accessed whose arrays live in the fast on-chip memory space S(1) (VMEM on
   // TPU: XLA's memory-space assignment put them there), which is not HBM traffic.
   double fast_memory_bytes = 0.0;
+  // FLOPs a custom kernel declares for itself (a Pallas kernel's cost_estimate; kernel_cost.h).
+  double kernel_flops = 0.0;
   std::vector<MatmulDims> matmuls;  // dots/convolutions, fused ones included
 
   OpCost& operator+=(const OpCost& other);

@@ -10,6 +10,7 @@
 #include "aoizora/hlo/parser.h"
 #include "aoizora/program/compiled_analysis.h"
 #include "aoizora/program/hlo_cost.h"
+#include "aoizora/program/kernel_cost.h"
 #include "aoizora/program/mesh_axes_groups.h"
 #include "aoizora/program/trip_count.h"
 
@@ -175,6 +176,8 @@ class Analyzer {
       const double n = static_cast<double>(WhileTripCount(instruction).value_or(1));
       if (const Computation* body = instruction.CalledComputationFor("body"))
         AOIZORA_RETURN_IF_ERROR(Walk(*body, {}, multiplicity * n, depth + 1));
+    } else if (op == "custom-call" && !IsConstraint(instruction)) {
+      AddKernel(instruction, multiplicity);
     } else if (op == "custom-call" && IsConstraint(instruction)) {
       sharding = Annotated(instruction);
       if (sharding && !instruction.operands.empty()) {
@@ -191,6 +194,22 @@ class Analyzer {
     const std::string& t = instruction.custom_call_target;
     return t == "Sharding" || t == "xla.sdy.FuncResultSharding" ||
            t == "xla.sdy.ShardingConstraint";
+  }
+
+  // A custom kernel that declares its cost (Pallas): its FLOPs, split like a dot's over the
+  // mesh axes its operands are sharded on.
+  void AddKernel(const Instruction& instruction, double multiplicity) {
+    const auto estimate = ParseKernelCostEstimate(instruction.backend_config);
+    if (!estimate) return;
+    DimAxes all;
+    for (const Instruction* operand : instruction.operands) {
+      if (const auto s = Of(operand)) all.insert(all.end(), s->begin(), s->end());
+    }
+    const double global = estimate->flops * multiplicity;
+    const double per_device = global / static_cast<double>(Shards(all));
+    out_.flops_global += global;
+    out_.flops_per_device += per_device;
+    out_.kernel_flops_per_device += per_device;
   }
 
   Result<std::optional<DimAxes>> AddMatmul(const Instruction& instruction, double multiplicity) {

@@ -51,8 +51,11 @@ struct PrecompileAnalysis {
   std::string module_name;
   std::vector<MeshAxisSize> mesh;
   int64_t num_devices = 1;
-  double flops_global = 0.0;      // dots + convolutions, unpartitioned
+  double flops_global = 0.0;      // dots + convolutions + custom kernels, unpartitioned
   double flops_per_device = 0.0;  // the same under the annotations
+  // The custom kernels' part (Pallas calls' declared cost_estimate), per device like dots: their
+  // operands' sharding divides it; inside manual regions it is already per device.
+  double kernel_flops_per_device = 0.0;
   double parameter_bytes_global = 0.0;
   double parameter_bytes_per_device = 0.0;
   std::vector<PrecompileMatmul> matmuls;

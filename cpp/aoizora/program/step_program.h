@@ -29,6 +29,7 @@ struct ComputeOp {
   double transcendentals = 0.0;
   double bytes_accessed = 0.0;      // bytes at the op boundary (HBM and fast memory)
   double fast_memory_bytes = 0.0;   // the part in on-chip fast memory (S(1), VMEM on TPU)
+  double kernel_flops = 0.0;        // part of flops declared by a custom kernel (Pallas)
   std::vector<MatmulDims> matmuls;  // dots/convolutions inside (empty for non-matmul ops)
 };
 
