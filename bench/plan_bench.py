@@ -89,7 +89,7 @@ def run_scenario(name: str, args) -> dict:
     from aoizora.planner.report import best_existing, write_outputs
 
     model, res, topo = SCENARIOS[name]
-    cache = ROOT / "build" / "bench-cache" / name
+    cache = ROOT / "build" / "bench-cache" / (name + ("" if args.attention == "jax" else "-pallas"))
     if not args.keep_cache and cache.exists():
         shutil.rmtree(cache)
     prefilled = cache.exists() and any(cache.rglob("*.json"))
@@ -102,6 +102,7 @@ def run_scenario(name: str, args) -> dict:
         k=args.k,
         cache_dir=str(cache),
         compiler=args.compiler,
+        attention=args.attention,
     )
     print(f"== {name}: cold", file=sys.stderr, flush=True)
     with Progress(True) as pr:
@@ -115,7 +116,7 @@ def run_scenario(name: str, args) -> dict:
         req.oracle = True
         with Progress(True) as pr:
             oracle = run_plan(req, pr).oracle
-    write_outputs(cold, ROOT / "build" / "bench-plans" / name)
+    write_outputs(cold, ROOT / "build" / "bench-plans" / (name + args.tag))
     plan = cold.plan
     ours = plan.predicted["seconds"] if plan else None
     info = model_info(model, res, 81)
@@ -134,7 +135,8 @@ def run_scenario(name: str, args) -> dict:
         "model": model,
         "resolution": res,
         "topology": topo,
-        "mode": args.mode if args.mode == "exact" else f"topk k={args.k}",
+        "mode": (args.mode if args.mode == "exact" else f"topk k={args.k}")
+        + ("" if args.attention == "jax" else ", pallas attention"),
         "compiler": plan.compiler if plan else "",
         "xla_autosharding_ms": _ms_or_reason(_baseline(cold, "xla-autosharding")),
         "maxdiffusion_ms": _ms_or_reason(_baseline(cold, "maxdiffusion")),
@@ -274,6 +276,7 @@ def main() -> int:
     ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--oracle", action="store_true", help="ablation (e) on <= 8-chip scenarios")
     ap.add_argument("--compiler", choices=["tpu", "cpu"], default="tpu")
+    ap.add_argument("--attention", choices=["jax", "pallas"], default="jax")
     ap.add_argument("--keep-cache", action="store_true", help="do not empty the cache first")
     ap.add_argument("--tag", default="", help="suffix of the result files (plan<tag>.md)")
     args = ap.parse_args()

@@ -40,6 +40,7 @@ class Plan:
     runner_ups: list[dict[str, Any]] = field(default_factory=list)
     baselines: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    attention: str = "jax"  # the model's attention: jax (blockwise) | pallas (fused TPU kernel)
     schema: str = SCHEMA
 
     def to_json(self) -> dict[str, Any]:
@@ -50,6 +51,7 @@ class Plan:
             "frames": self.frames,
             "topology": self.topology,
             "compiler": self.compiler,
+            "attention": self.attention,
             "candidate": self.candidate,
             "mesh": {"axis_names": self.axis_names, "shape": self.mesh_shape},
             "weight_sharding": self.weight_sharding,
@@ -85,6 +87,7 @@ class Plan:
                 runner_ups=list(obj.get("runner_ups", [])),
                 baselines=list(obj.get("baselines", [])),
                 stats=dict(obj.get("stats", {})),
+                attention=str(obj.get("attention", "jax")),
             )
         except KeyError as e:
             raise ValueError(f"{source}: missing field {e.args[0]!r}") from None

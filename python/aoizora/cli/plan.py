@@ -25,6 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_scenario_arguments(p)
     p.add_argument("--mode", choices=["exact", "topk"], default="exact")
+    p.add_argument(
+        "--attention",
+        choices=["jax", "pallas"],
+        default="jax",
+        help="jax: blockwise attention in plain JAX; pallas: the fused Pallas TPU "
+        "flash-attention kernel (TPU compiler only). Baselines use the same.",
+    )
     p.add_argument("--k", type=int, default=4, help="candidates to compile in topk mode")
     p.add_argument("--workers", type=int, default=None, help="parallel compiles (default: cores)")
     p.add_argument(
@@ -61,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         mode=args.mode,
         k=args.k,
         compiler=args.compiler,
+        attention=args.attention,
         workers=args.workers,
         oracle=args.oracle,
         cache_dir=args.cache_dir,

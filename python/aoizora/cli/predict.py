@@ -23,6 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", required=True, help='degrees, e.g. "cfg=2,ulysses=4"')
     p.add_argument("--weights-sharded-over", default="", help='axes, e.g. "ulysses"')
     p.add_argument("--placement", choices=["jax", "best", "ids"], default="jax")
+    p.add_argument(
+        "--attention",
+        choices=["jax", "pallas"],
+        default="jax",
+        help="jax: blockwise attention in plain JAX; pallas: the fused Pallas TPU kernel",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
@@ -43,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             weights_sharded_over=args.weights_sharded_over,
             placement=args.placement,
             compiler=args.compiler,
+            attention=args.attention,
             cache_dir=args.cache_dir,
         )
     )

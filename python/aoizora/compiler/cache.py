@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -44,6 +45,19 @@ def toolchain_versions() -> dict[str, str]:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# A Pallas kernel's serialized Mosaic body ("body": "<base64>" in a tpu_custom_call's
+# backend_config) differs between a lowering against an AbstractMesh (the planner's, no device
+# kind known) and one against the slice's devices (the compile worker's). It is a function of the
+# kernel's code (the jax version, in the key), its shapes and parameters (in the rest of the text)
+# and the target (the slice, in the key), so the digest leaves it out.
+_KERNEL_BODY = re.compile(r'("body"\s*:\s*")[A-Za-z0-9+/=]*(")')
+
+
+def lowered_text_digest(text: str) -> str:
+    """sha256 of a lowered module's text without Pallas kernel bodies (see above)."""
+    return sha256_text(_KERNEL_BODY.sub(r"\1<kernel>\2", text))
 
 
 def cache_key(job: CompileJob, lowered_sha256: str) -> str:

@@ -89,7 +89,7 @@ def lower_job(job: CompileJob, mesh: Any = None) -> tuple[Any, LowerResult]:
         lowered = traced.lower()
     text = lowered.as_text(dialect="hlo")
     t2 = time.perf_counter()
-    from aoizora.compiler.cache import sha256_text
+    from aoizora.compiler.cache import lowered_text_digest
 
     return lowered, LowerResult(
         candidate=job.candidate,
@@ -97,7 +97,7 @@ def lower_job(job: CompileJob, mesh: Any = None) -> tuple[Any, LowerResult]:
         axis_names=tuple(job.axis_names),
         platform=_PLATFORM[job.compiler],
         hlo_text=text,
-        sha256=sha256_text(text),
+        sha256=lowered_text_digest(text),
         trace_seconds=t1 - t0,
         lower_seconds=t2 - t0,
     )

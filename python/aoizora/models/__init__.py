@@ -25,14 +25,22 @@ __all__ = [
 
 
 def step_lowerable(
-    model: str, resolution: str, frames: int, candidate: Candidate, mesh: Any
+    model: str,
+    resolution: str,
+    frames: int,
+    candidate: Candidate,
+    mesh: Any,
+    attention: str = "jax",
 ) -> tuple[Callable, tuple]:
     """``(jitted_fn, abstract_args)`` for one denoising step (both CFG passes) of ``model`` under
     ``candidate`` on ``mesh`` (a ``jax.sharding.Mesh`` or ``AbstractMesh`` whose axis names are
-    ``candidate.axis_names()``). ``jitted_fn.lower(*abstract_args)`` needs no real arrays."""
+    ``candidate.axis_names()``). ``jitted_fn.lower(*abstract_args)`` needs no real arrays.
+    ``attention="pallas"`` uses the fused TPU flash-attention kernel (TPU compiles only)."""
     from aoizora.models import wan21_step
 
-    return wan21_step.step_lowerable(model, resolution, frames, candidate, mesh)
+    return wan21_step.step_lowerable(
+        model, resolution, frames, candidate, mesh, attention=attention
+    )
 
 
 def step_concrete(

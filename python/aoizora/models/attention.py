@@ -141,3 +141,136 @@ def ring_attention(
     (state, k, v), _ = jax.lax.scan(hop, (osm.init(), k, v), jnp.arange(size - 1), unroll=unroll)
     state = osm.fold(state, k, v, valid_of_block((me - (size - 1)) % size))
     return osm.finish(state, q.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused attention: the Pallas TPU flash-attention kernel (jax.experimental.pallas.ops.tpu), one
+# kernel per (q block, K/V block) pair. The kernel keeps the score tiles in VMEM, so the step's
+# attention costs its FLOPs at the kernel's efficiency instead of HBM round trips. It has no CPU
+# lowering: TPU ahead-of-time compiles only (the merge logic below is tested on CPU with
+# ``reference_block_attention``).
+
+ATTENTION_IMPLS = ("jax", "pallas")
+_PALLAS_BLOCK = 128  # the kernel's default block sizes; K/V lengths must be a multiple
+
+
+def check_attention_impl(impl: str) -> str:
+    if impl not in ATTENTION_IMPLS:
+        raise ValueError(f"unknown attention {impl!r}; allowed: {', '.join(ATTENTION_IMPLS)}")
+    return impl
+
+
+def _round_up(n: int, m: int) -> int:
+    return -(-n // m) * m
+
+
+def pallas_block_attention(q, k, v, valid):
+    """Softmax attention of q (B, Lq, H, d) over k, v (B, Lk, H, d) with key validity ``valid``
+    (Lk,) or None, by one Pallas flash-attention call. Returns (o (B, Lq, H, d) f32, normalised;
+    lse (B, H, Lq) f32, the log-sum-exp of the scaled scores) so blocks can be merged.
+
+    Uses the kernel's residual-saving entry point (``_flash_attention_impl``, private in jax
+    0.10.2, pinned in requirements.txt): the public one returns only o. Lengths are padded to the
+    kernel's 128-token blocks; padded and invalid keys are masked by segment ids."""
+    from jax.experimental.pallas.ops.tpu import flash_attention as fa
+
+    b, lq, h, d = q.shape
+    lk = k.shape[1]
+    lq_p, lk_p = _round_up(lq, _PALLAS_BLOCK), _round_up(lk, _PALLAS_BLOCK)
+    segments = None
+    if valid is not None or lk_p != lk:
+        ok = jnp.ones((lk,), jnp.int32) if valid is None else valid.astype(jnp.int32)
+        ok = _pad_axis(ok, 0, lk_p)  # padding keys get segment 0, every query segment 1
+        segments = fa.SegmentIds(
+            q=jnp.ones((b, lq_p), jnp.int32), kv=jnp.broadcast_to(ok[None, :], (b, lk_p))
+        )
+
+    def heads_first(x, n):
+        return jnp.transpose(_pad_axis(x, 1, n), (0, 2, 1, 3))
+
+    o, l_sum, m_max = fa._flash_attention_impl(  # noqa: SLF001 - see the docstring
+        heads_first(q, lq_p),
+        heads_first(k, lk_p),
+        heads_first(v, lk_p),
+        None,
+        segments,
+        True,  # save_residuals: also return l and m
+        False,  # causal
+        1.0 / math.sqrt(d),
+        1,
+        _PALLAS_BLOCK,
+        _PALLAS_BLOCK,
+        _PALLAS_BLOCK,
+        False,
+    )
+    o = jnp.transpose(o, (0, 2, 1, 3))[:, :lq].astype(jnp.float32)
+    lse = (m_max + jnp.log(l_sum))[:, :, :lq]
+    return o, lse
+
+
+def reference_block_attention(q, k, v, valid):
+    """``pallas_block_attention`` in plain JAX (dense scores): the CPU stand-in for tests."""
+    d = q.shape[-1]
+    s = jnp.einsum("bqhd,bkhd->bhqk", q, k, preferred_element_type=jnp.float32) / math.sqrt(d)
+    if valid is not None:
+        s = jnp.where(valid[None, None, None, :], s, NEG_INF)
+    lse = jax.nn.logsumexp(s, axis=-1)
+    p = jnp.exp(s - lse[..., None])
+    o = jnp.einsum("bhqk,bkhd->bqhd", p.astype(v.dtype), v, preferred_element_type=jnp.float32)
+    return o, lse
+
+
+BlockFn = Callable[..., tuple[jax.Array, jax.Array]]
+
+
+def merge_blocks(o_acc, lse_acc, o, lse):
+    """Combine two normalised partial attentions over disjoint key sets by their log-sum-exps."""
+    lse_new = jnp.logaddexp(lse_acc, lse)
+
+    def weight(x):  # (B, H, Lq) -> (B, Lq, H, 1)
+        return jnp.transpose(jnp.exp(x - lse_new), (0, 2, 1))[..., None]
+
+    return o_acc * weight(lse_acc) + o * weight(lse), lse_new
+
+
+def fused_local_attention(q, k, v, valid, *, block: BlockFn = pallas_block_attention):
+    """softmax(q k^T / sqrt(d)) v over all of k with one fused kernel call."""
+    o, _ = block(q, k, v, valid)
+    return o.astype(q.dtype)
+
+
+def fused_ring_attention(
+    q,
+    k,
+    v,
+    *,
+    axis: str,
+    size: int,
+    valid_of_block: Callable[[jax.Array], jax.Array | None],
+    unroll: bool,
+    block: BlockFn = pallas_block_attention,
+):
+    """Ring attention (as ``ring_attention``) with one fused kernel call per hop; the hops'
+    normalised outputs are merged by their log-sum-exps."""
+    b, lq, h, d = q.shape
+    me = jax.lax.axis_index(axis)
+    perm = [(i, (i + 1) % size) for i in range(size)]
+
+    def hop(carry, step):
+        o_acc, lse_acc, kb, vb = carry
+        o, lse = block(q, kb, vb, valid_of_block((me - step) % size))
+        o_acc, lse_acc = merge_blocks(o_acc, lse_acc, o, lse)
+        kb = jax.lax.ppermute(kb, axis, perm)
+        vb = jax.lax.ppermute(vb, axis, perm)
+        return (o_acc, lse_acc, kb, vb), None
+
+    init = (
+        jnp.zeros((b, lq, h, d), jnp.float32),
+        jnp.full((b, h, lq), -jnp.inf, jnp.float32),
+        k,
+        v,
+    )
+    (o_acc, lse_acc, k, v), _ = jax.lax.scan(hop, init, jnp.arange(size - 1), unroll=unroll)
+    o, lse = block(q, k, v, valid_of_block((me - (size - 1)) % size))
+    o_acc, _ = merge_blocks(o_acc, lse_acc, o, lse)
+    return o_acc.astype(q.dtype)

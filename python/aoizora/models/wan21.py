@@ -17,7 +17,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from aoizora.models.attention import local_attention, ring_attention
+from aoizora.models.attention import (
+    check_attention_impl,
+    fused_local_attention,
+    fused_ring_attention,
+    local_attention,
+    ring_attention,
+)
 from aoizora.models.candidate import Candidate
 from aoizora.models.wan21_config import (
     Geometry,
@@ -46,13 +52,16 @@ class Layout:
     tokens: int  # L (valid tokens)
     padded_tokens: int  # L_pad, a multiple of seq_degree
     unroll: bool = False
+    attention: str = "jax"  # "jax": blockwise in plain JAX; "pallas": the fused TPU kernel
 
     @property
     def local_tokens(self) -> int:
         return self.padded_tokens // self.seq_degree
 
     @staticmethod
-    def make(cand: Candidate, geo: Geometry, unroll: bool = False) -> Layout:
+    def make(
+        cand: Candidate, geo: Geometry, unroll: bool = False, attention: str = "jax"
+    ) -> Layout:
         outer = next((a for a in ("ring", "kv_gather") if cand.degree(a) > 1), None)
         s = cand.sequence_degree()
         return Layout(
@@ -69,6 +78,7 @@ class Layout:
             tokens=geo.tokens,
             padded_tokens=math.ceil(geo.tokens / s) * s,
             unroll=unroll,
+            attention=check_attention_impl(attention),
         )
 
 
@@ -212,10 +222,18 @@ def _axis_linear_index(axes: tuple[str, ...], lay: Layout):
 # Attention under the sequence strategies.
 
 
+def _attend(q, k, v, valid, cfg: WanConfig, lay: Layout):
+    """Attention of local q over all of k/v with the layout's implementation."""
+    if lay.attention == "pallas":
+        return fused_local_attention(q, k, v, valid)
+    return local_attention(
+        q, k, v, valid, q_chunk=cfg.q_chunk, kv_chunk=cfg.kv_chunk, unroll=lay.unroll
+    )
+
+
 def _self_attention(q, k, v, cfg: WanConfig, lay: Layout):
     """B6 on local (Bl, Ls, Ht, d) q/k/v: Ulysses all-to-all (seq <-> heads) around ring, K/V
     all-gather or local blockwise attention over the block of length Ls*ulysses."""
-    chunks = {"q_chunk": cfg.q_chunk, "kv_chunk": cfg.kv_chunk, "unroll": lay.unroll}
     if lay.ulysses > 1:
         q, k, v = (
             jax.lax.all_to_all(t, "ulysses", split_axis=2, concat_axis=1, tiled=True)
@@ -228,21 +246,25 @@ def _self_attention(q, k, v, cfg: WanConfig, lay: Layout):
         return (start + jnp.arange(n)) < lay.tokens if padded else None
 
     if lay.outer_axis == "ring":
-        o = ring_attention(
+        ring = fused_ring_attention if lay.attention == "pallas" else ring_attention
+        chunks = {"q_chunk": cfg.q_chunk, "kv_chunk": cfg.kv_chunk}
+        extra = {} if lay.attention == "pallas" else chunks
+        o = ring(
             q,
             k,
             v,
             axis="ring",
             size=lay.outer_degree,
             valid_of_block=lambda src: valid_of(src * block, block),
-            **chunks,
+            unroll=lay.unroll,
+            **extra,
         )
     elif lay.outer_axis == "kv_gather":
         k = jax.lax.all_gather(k, "kv_gather", axis=1, tiled=True)
         v = jax.lax.all_gather(v, "kv_gather", axis=1, tiled=True)
-        o = local_attention(q, k, v, valid_of(0, k.shape[1]), **chunks)
+        o = _attend(q, k, v, valid_of(0, k.shape[1]), cfg, lay)
     else:
-        o = local_attention(q, k, v, valid_of(0, block), **chunks)
+        o = _attend(q, k, v, valid_of(0, block), cfg, lay)
     if lay.ulysses > 1:
         o = jax.lax.all_to_all(o, "ulysses", split_axis=1, concat_axis=2, tiled=True)
     return o
@@ -259,7 +281,6 @@ def _block(x, w, e0, ctx, cos, sin, cfg: WanConfig, lay: Layout):
     d, hd, eps = cfg.dim, cfg.head_dim, cfg.eps
     mod = w["modulation"].astype(F32)[None] + e0  # (Bl, 6, D)
     shift1, scale1, gate1, shift2, scale2, gate2 = (mod[:, i][:, None, :] for i in range(6))
-    chunks = {"q_chunk": cfg.q_chunk, "kv_chunk": cfg.kv_chunk, "unroll": lay.unroll}
 
     # Self-attention (B1-B7).
     h = (_layer_norm(x, eps) * (1 + scale1) + shift1).astype(dt)
@@ -291,7 +312,7 @@ def _block(x, w, e0, ctx, cos, sin, cfg: WanConfig, lay: Layout):
     )
     v = _linear(ctx_txt, w["cross_wv"], w["cross_bv"], dt)
     qh = _heads(q, hd)
-    o = local_attention(qh, _heads(k, hd), _heads(v, hd), None, **chunks)
+    o = _attend(qh, _heads(k, hd), _heads(v, hd), None, cfg, lay)
     if cfg.i2v:
         ctx_img = ctx[:, : ctx.shape[1] - cfg.text_len]
         ki = _rms_norm_full_dim(
@@ -302,7 +323,7 @@ def _block(x, w, e0, ctx, cos, sin, cfg: WanConfig, lay: Layout):
             eps,
         )
         vi = _linear(ctx_img, w["cross_wv_img"], w["cross_bv_img"], dt)
-        o = o + local_attention(qh, _heads(ki, hd), _heads(vi, hd), None, **chunks)
+        o = o + _attend(qh, _heads(ki, hd), _heads(vi, hd), None, cfg, lay)
     o = o.reshape(o.shape[0], o.shape[1], -1)
     x = x + _psum(_linear(o, w["cross_wo"], None, F32), "tp", lay.tp) + w["cross_bo"].astype(F32)
 

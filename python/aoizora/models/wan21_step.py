@@ -44,14 +44,16 @@ def build_step(
     candidate: Candidate,
     mesh: Any,
     unroll: bool = False,
+    attention: str = "jax",
 ) -> tuple[Callable, WanConfig, Layout, dict]:
     """(jitted step, config, layout, specs). ``unroll`` unrolls every scan (for FLOP checks:
-    XLA's cost analysis counts a while-loop body once)."""
+    XLA's cost analysis counts a while-loop body once). ``attention``: "jax" (blockwise, plain
+    JAX, runs anywhere) or "pallas" (the fused TPU flash-attention kernel; TPU compiles only)."""
     cfg = get_config(model)
     geo = geometry(model, resolution, frames)
     check_candidate(cfg, candidate)
     _check_mesh(candidate, mesh)
-    lay = Layout.make(candidate, geo, unroll=unroll)
+    lay = Layout.make(candidate, geo, unroll=unroll, attention=attention)
     pspecs = param_specs(cfg, lay)
     cfg_spec = P(lay.cfg_axis)
     seq = lay.seq_axes if len(lay.seq_axes) > 1 else (lay.seq_axes[0] if lay.seq_axes else None)
@@ -106,8 +108,12 @@ def _abstract_args(cfg, model, resolution, frames, mesh, specs, dtype) -> tuple:
     return tuple(args)
 
 
-def step_lowerable(model, resolution, frames, candidate, mesh, dtype="bfloat16", unroll=False):
-    fn, cfg, _, specs = build_step(model, resolution, frames, candidate, mesh, unroll=unroll)
+def step_lowerable(
+    model, resolution, frames, candidate, mesh, dtype="bfloat16", unroll=False, attention="jax"
+):
+    fn, cfg, _, specs = build_step(
+        model, resolution, frames, candidate, mesh, unroll=unroll, attention=attention
+    )
     if dtype not in _DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; allowed: {', '.join(_DTYPES)}")
     return fn, _abstract_args(cfg, model, resolution, frames, mesh, specs, _DTYPES[dtype])

@@ -16,6 +16,14 @@ from aoizora.plan import PREDICTION_NOTE, Plan
 from aoizora.planner.progress import Progress
 
 
+def _check_attention(attention: str, compiler: str) -> None:
+    from aoizora.models.attention import check_attention_impl
+
+    check_attention_impl(attention)
+    if attention == "pallas" and compiler != "tpu":
+        raise ValueError("--attention pallas needs --compiler tpu (the kernel has no CPU lowering)")
+
+
 @dataclass
 class PlanRequest:
     model: str = "wan2.1-t2v-1.3b"
@@ -25,6 +33,7 @@ class PlanRequest:
     mode: str = "exact"  # exact | topk
     k: int = 4
     compiler: str = "tpu"  # tpu (AOT through libtpu) | cpu (labelled fallback)
+    attention: str = "jax"  # jax (blockwise, plain JAX) | pallas (fused TPU kernel)
     workers: int | None = None  # parallel compiles; default: CPU count
     timeout_s: float = 1800.0
     oracle: bool = False  # ablation (e): compile every candidate, score every permutation
@@ -38,6 +47,7 @@ class PlanRequest:
             raise ValueError(f"--k must be >= 1, got {self.k}")
         if self.compiler not in ("tpu", "cpu"):
             raise ValueError(f"unknown --compiler {self.compiler!r}; use tpu or cpu")
+        _check_attention(self.attention, self.compiler)
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {self.workers}")
 
@@ -92,7 +102,7 @@ class _Planner:
         self.topology = _core.parse_slice_spec(req.topology)  # validates the slice
         self.topology_name = str(req.topology)
         self.num_devices = int(self.topology.num_devices)
-        self.workload = wan_workload(req.model, req.resolution, req.frames)
+        self.workload = wan_workload(req.model, req.resolution, req.frames, req.attention)
         self.cache = CompileCache(req.cache_dir) if req.cache_dir else None
         self.records: list[CandidateRecord] = []
         self.placements_scored = 0
@@ -355,6 +365,7 @@ def _make_plan(p: _Planner, best: CandidateRecord, baselines, stats, oracle) -> 
         frames=p.req.frames,
         topology=p.topology_name,
         compiler=best.compile.compiler,
+        attention=p.req.attention,
         candidate=best.label,
         axis_names=list(best.candidate.axis_names()),
         mesh_shape=list(best.candidate.mesh_shape()),

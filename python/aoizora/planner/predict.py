@@ -19,6 +19,7 @@ class PredictRequest:
     weights_sharded_over: str = ""  # "cfg,ulysses"
     placement: str = "jax"  # jax | best | ids
     compiler: str = "tpu"
+    attention: str = "jax"  # jax | pallas
     cache_dir: str | None = None
     timeout_s: float = 1800.0
 
@@ -38,7 +39,10 @@ def predict(req: PredictRequest) -> dict[str, Any]:
     topo = _core.parse_slice_spec(req.topology)
     cand = Candidate.parse(req.strategy, req.weights_sharded_over)
     validate(req.model, int(topo.num_devices), cand)
-    workload = wan_workload(req.model, req.resolution, req.frames)
+    from aoizora.planner.pipeline import _check_attention
+
+    _check_attention(req.attention, req.compiler)
+    workload = wan_workload(req.model, req.resolution, req.frames, req.attention)
     low = adapter.lower(cand, workload=workload, compiler=req.compiler)
     q1 = _core.q1_bound(low.hlo_text, req.topology)
     job = adapter.make_job(cand, req.topology, workload=workload, compiler=req.compiler)
@@ -49,6 +53,7 @@ def predict(req: PredictRequest) -> dict[str, Any]:
         "resolution": req.resolution,
         "topology": req.topology,
         "candidate": cand.label(),
+        "attention": req.attention,
         "compiler": res.compiler,
         "q1_seconds": q1["seconds"],
         "note": PREDICTION_NOTE,
