@@ -13,10 +13,9 @@
 
 namespace aoizora {
 
-struct CompiledModuleAnalysis {
-  StepProgram program;
-  // Totals per device per step, loops expanded (ops x multiplicity). Collective reductions
-  // (all-reduce: one flop per output element, HloCostAnalysis convention) are included.
+// Totals per device per step, loops expanded (ops x multiplicity). Collective reductions
+// (all-reduce: one flop per output element, HloCostAnalysis convention) are included.
+struct ProgramTotals {
   double flops = 0.0;
   double transcendentals = 0.0;
   double bytes_accessed = 0.0;
@@ -26,6 +25,10 @@ struct CompiledModuleAnalysis {
   double transcendentals_once = 0.0;
   double bytes_accessed_once = 0.0;
   int64_t while_loops = 0;
+};
+
+struct CompiledModuleAnalysis : ProgramTotals {
+  StepProgram program;
 };
 
 Result<CompiledModuleAnalysis> AnalyzeCompiledModule(const hlo::Module& module);

@@ -52,14 +52,7 @@ ProgramSummary Summarize(const CompiledModuleAnalysis& analysis) {
   const StepProgram& p = analysis.program;
   s.module_name = p.module_name;
   s.num_partitions = p.num_partitions;
-  s.flops = analysis.flops;
-  s.transcendentals = analysis.transcendentals;
-  s.bytes_accessed = analysis.bytes_accessed;
-  s.fast_memory_bytes = analysis.fast_memory_bytes;
-  s.flops_once = analysis.flops_once;
-  s.transcendentals_once = analysis.transcendentals_once;
-  s.bytes_accessed_once = analysis.bytes_accessed_once;
-  s.while_loops = analysis.while_loops;
+  static_cast<ProgramTotals&>(s) = analysis;
   s.warnings = p.warnings;
   for (const StepOp& step : p.ops) {
     if (const auto* c = std::get_if<ComputeOp>(&step.op)) {

@@ -26,19 +26,12 @@ struct CollectiveSummary {
   SourceTargetPairs pairs;
 };
 
-struct ProgramSummary {
+// The analysis's totals plus what a reader of the module wants listed.
+struct ProgramSummary : ProgramTotals {
   std::string module_name;
   int64_t num_partitions = 1;
-  double flops = 0.0;
-  double transcendentals = 0.0;
-  double bytes_accessed = 0.0;
-  double fast_memory_bytes = 0.0;
-  double flops_once = 0.0;
-  double transcendentals_once = 0.0;
-  double bytes_accessed_once = 0.0;
   int64_t compute_ops = 0;
   int64_t matmuls = 0;
-  int64_t while_loops = 0;
   std::vector<CollectiveSummary> collectives;
   std::vector<std::string> warnings;
 };
