@@ -127,20 +127,35 @@ def ring_attention(
     online softmax as they arrive. ``valid_of_block(src)`` gives the key validity of the block
     that started on ring position ``src`` (None: all valid)."""
     osm = OnlineSoftmax(q, q_chunk, kv_chunk, unroll)
+    state = ring_fold(
+        osm.init(),
+        k,
+        v,
+        lambda st, kb, vb, src: osm.fold(st, kb, vb, valid_of_block(src)),
+        axis=axis,
+        size=size,
+        unroll=unroll,
+    )
+    return osm.finish(state, q.dtype)
+
+
+def ring_fold(state, k, v, fold, *, axis: str, size: int, unroll: bool):
+    """The ring traversal both ring attentions share: ``fold(state, k_block, v_block, src)`` for
+    the local block and the ``size - 1`` blocks that arrive over the ``axis`` ring (each hop a
+    collective-permute i -> i+1 after the fold, so the transfer overlaps it); ``src`` is the ring
+    position the block started on."""
     me = jax.lax.axis_index(axis)
     perm = [(i, (i + 1) % size) for i in range(size)]
 
     def hop(carry, step):
         state, kb, vb = carry
-        src = (me - step) % size
-        state = osm.fold(state, kb, vb, valid_of_block(src))
+        state = fold(state, kb, vb, (me - step) % size)
         kb = jax.lax.ppermute(kb, axis, perm)
         vb = jax.lax.ppermute(vb, axis, perm)
         return (state, kb, vb), None
 
-    (state, k, v), _ = jax.lax.scan(hop, (osm.init(), k, v), jnp.arange(size - 1), unroll=unroll)
-    state = osm.fold(state, k, v, valid_of_block((me - (size - 1)) % size))
-    return osm.finish(state, q.dtype)
+    (state, k, v), _ = jax.lax.scan(hop, (state, k, v), jnp.arange(size - 1), unroll=unroll)
+    return fold(state, k, v, (me - (size - 1)) % size)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,24 +268,10 @@ def fused_ring_attention(
     """Ring attention (as ``ring_attention``) with one fused kernel call per hop; the hops'
     normalised outputs are merged by their log-sum-exps."""
     b, lq, h, d = q.shape
-    me = jax.lax.axis_index(axis)
-    perm = [(i, (i + 1) % size) for i in range(size)]
 
-    def hop(carry, step):
-        o_acc, lse_acc, kb, vb = carry
-        o, lse = block(q, kb, vb, valid_of_block((me - step) % size))
-        o_acc, lse_acc = merge_blocks(o_acc, lse_acc, o, lse)
-        kb = jax.lax.ppermute(kb, axis, perm)
-        vb = jax.lax.ppermute(vb, axis, perm)
-        return (o_acc, lse_acc, kb, vb), None
+    def fold(state, kb, vb, src):
+        return merge_blocks(*state, *block(q, kb, vb, valid_of_block(src)))
 
-    init = (
-        jnp.zeros((b, lq, h, d), jnp.float32),
-        jnp.full((b, h, lq), -jnp.inf, jnp.float32),
-        k,
-        v,
-    )
-    (o_acc, lse_acc, k, v), _ = jax.lax.scan(hop, init, jnp.arange(size - 1), unroll=unroll)
-    o, lse = block(q, k, v, valid_of_block((me - (size - 1)) % size))
-    o_acc, _ = merge_blocks(o_acc, lse_acc, o, lse)
+    init = (jnp.zeros((b, lq, h, d), jnp.float32), jnp.full((b, h, lq), -jnp.inf, jnp.float32))
+    o_acc, _ = ring_fold(init, k, v, fold, axis=axis, size=size, unroll=unroll)
     return o_acc.astype(q.dtype)
