@@ -169,9 +169,12 @@ ATTENTION_IMPLS = ("jax", "pallas")
 _PALLAS_BLOCK = 128  # the kernel's default block sizes; K/V lengths must be a multiple
 
 
-def check_attention_impl(impl: str) -> str:
+def check_attention_impl(impl: str, compiler: str = "tpu") -> str:
+    """``impl`` if it is known and ``compiler`` can build it (the Pallas kernel is TPU-only)."""
     if impl not in ATTENTION_IMPLS:
         raise ValueError(f"unknown attention {impl!r}; allowed: {', '.join(ATTENTION_IMPLS)}")
+    if impl == "pallas" and compiler != "tpu":
+        raise ValueError("--attention pallas needs --compiler tpu (the kernel has no CPU lowering)")
     return impl
 
 

@@ -16,14 +16,6 @@ from aoizora.plan import PREDICTION_NOTE, Plan
 from aoizora.planner.progress import Progress
 
 
-def _check_attention(attention: str, compiler: str) -> None:
-    from aoizora.models.attention import check_attention_impl
-
-    check_attention_impl(attention)
-    if attention == "pallas" and compiler != "tpu":
-        raise ValueError("--attention pallas needs --compiler tpu (the kernel has no CPU lowering)")
-
-
 @dataclass
 class PlanRequest:
     model: str = "wan2.1-t2v-1.3b"
@@ -47,7 +39,9 @@ class PlanRequest:
             raise ValueError(f"--k must be >= 1, got {self.k}")
         if self.compiler not in ("tpu", "cpu"):
             raise ValueError(f"unknown --compiler {self.compiler!r}; use tpu or cpu")
-        _check_attention(self.attention, self.compiler)
+        from aoizora.models.attention import check_attention_impl
+
+        check_attention_impl(self.attention, self.compiler)
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {self.workers}")
 

@@ -39,9 +39,9 @@ def predict(req: PredictRequest) -> dict[str, Any]:
     topo = _core.parse_slice_spec(req.topology)
     cand = Candidate.parse(req.strategy, req.weights_sharded_over)
     validate(req.model, int(topo.num_devices), cand)
-    from aoizora.planner.pipeline import _check_attention
+    from aoizora.models.attention import check_attention_impl
 
-    _check_attention(req.attention, req.compiler)
+    check_attention_impl(req.attention, req.compiler)
     workload = wan_workload(req.model, req.resolution, req.frames, req.attention)
     low = adapter.lower(cand, workload=workload, compiler=req.compiler)
     q1 = _core.q1_bound(low.hlo_text, req.topology)
