@@ -61,11 +61,32 @@ nb::list Buckets(const std::vector<std::pair<std::string, double>>& buckets) {
   return out;
 }
 
+// `compute_source` (the source the step used) and `compute_seconds_by_source` {compiler: seconds
+// or None when the module has no estimate, roofline: seconds}.
+void AddComputeSources(nb::dict& d, const placement::ComputeBySource& c) {
+  d["compute_source"] = std::string(placement::ComputeSourceName(c.source_used));
+  nb::dict by_source;
+  if (c.has_compiler_estimate()) {
+    by_source["compiler"] = c.compiler_seconds;
+  } else {
+    by_source["compiler"] = nb::none();
+  }
+  by_source["roofline"] = c.roofline_seconds;
+  d["compute_seconds_by_source"] = by_source;
+  d["ops_with_estimate"] = c.ops_with_estimate;
+  d["ops_without_estimate"] = c.ops_without_estimate;
+}
+
+placement::ComputeSource SourceOrThrow(const std::string& compute) {
+  return ValueOrThrow(placement::ParseComputeSource(compute));
+}
+
 nb::dict BreakdownDict(const Q2Breakdown& b) {
   nb::dict d;
   d["label"] = b.label;
   d["seconds"] = b.seconds;
   d["compute_seconds"] = b.compute_seconds;
+  AddComputeSources(d, b.compute_by_source);
   d["comm_seconds"] = b.comm_seconds;
   d["exposed_comm_seconds"] = b.exposed_comm_seconds;
   d["exposed_by_kind"] = Buckets(b.exposed_by_kind);
@@ -97,11 +118,15 @@ struct Loaded {
 };
 
 Loaded Load(const std::string& hlo_text, const std::string& filename, const std::string& spec,
-            const std::vector<int64_t>& mesh, const std::vector<std::string>& axis_names) {
+            const std::vector<int64_t>& mesh, const std::vector<std::string>& axis_names,
+            const std::string& compute) {
+  const placement::ComputeSource source = SourceOrThrow(compute);
   Topology topo = ValueOrThrow(ParseSliceSpec(spec));
   CompiledModuleAnalysis analysis = ValueOrThrow(AnalyzeCompiledText(hlo_text, filename));
   CommModel comm(topo);
-  Q2Model model = ValueOrThrow(Q2Model::Create(analysis.program, comm, mesh, axis_names));
+  Q2Model model = ValueOrThrow(Q2Model::Create(
+      analysis.program, comm, placement::ComputeConstants::FromChip(topo.chip(), source), mesh,
+      axis_names));
   return {topo, comm, std::move(model)};
 }
 
@@ -164,8 +189,8 @@ nb::dict RankDict(const std::string& hlo_text, const std::string& spec,
                   const std::vector<int64_t>& mesh, const std::vector<std::string>& axis_names,
                   int64_t top, int64_t exhaustive_limit,
                   const std::vector<std::vector<std::vector<int64_t>>>& baselines,
-                  const std::string& filename) {
-  Loaded l = Load(hlo_text, filename, spec, mesh, axis_names);
+                  const std::string& filename, const std::string& compute) {
+  Loaded l = Load(hlo_text, filename, spec, mesh, axis_names, compute);
   placement::SearchOptions options;
   options.top = top;
   options.exhaustive_limit = exhaustive_limit;
@@ -184,6 +209,7 @@ nb::dict RankDict(const std::string& hlo_text, const std::string& spec,
   d["truncated"] = result.truncated;
   d["local_search_evaluations"] = result.local_search_evaluations;
   d["compute_seconds"] = l.model.compute_seconds();
+  AddComputeSources(d, l.model.compute_by_source());
   d["distinct_collectives"] = l.model.distinct_collective_count();
   // How much placement matters for this sharding: the spread of the scored structured space.
   if (!result.all_seconds.empty()) {
@@ -222,8 +248,9 @@ nb::dict RankDict(const std::string& hlo_text, const std::string& spec,
 
 nb::dict ScoreDict(const std::string& hlo_text, const std::string& spec,
                    const std::vector<int64_t>& mesh, const std::vector<std::string>& axis_names,
-                   const std::vector<std::vector<int64_t>>& coords, const std::string& filename) {
-  Loaded l = Load(hlo_text, filename, spec, mesh, axis_names);
+                   const std::vector<std::vector<int64_t>>& coords, const std::string& filename,
+                   const std::string& compute) {
+  Loaded l = Load(hlo_text, filename, spec, mesh, axis_names, compute);
   const DeviceOrder order = OrderFromCoords(l.topology, coords);
   OkOrThrow(l.model.ValidatePlacement(order));
   Q2Scorer scorer(l.model);
@@ -233,12 +260,13 @@ nb::dict ScoreDict(const std::string& hlo_text, const std::string& spec,
 }
 
 nb::dict ComputeProfileDict(const std::string& hlo_text, const std::string& spec, int64_t top,
-                            const std::string& filename) {
+                            const std::string& filename, const std::string& compute) {
+  const placement::ComputeSource source = SourceOrThrow(compute);
   if (top < 0) ThrowError(InvalidArgument("top must be >= 0, got " + std::to_string(top)));
   const Topology topo = ValueOrThrow(ParseSliceSpec(spec));
   const CompiledModuleAnalysis analysis = ValueOrThrow(AnalyzeCompiledText(hlo_text, filename));
   const placement::ComputeProfile profile = placement::ProfileCompute(
-      analysis.program, placement::ComputeConstants::FromChip(topo.chip()));
+      analysis.program, placement::ComputeConstants::FromChip(topo.chip(), source));
   nb::dict d;
   d["label"] = placement::kModelPredictionLabel;
   d["topology"] = topo.ToString();
@@ -246,6 +274,16 @@ nb::dict ComputeProfileDict(const std::string& hlo_text, const std::string& spec
   d["matmul_op_seconds"] = profile.matmul_op_seconds;
   d["memory_bound_seconds"] = profile.memory_bound_seconds;
   d["flop_seconds"] = profile.flop_seconds;
+  d["roofline_seconds"] = profile.roofline_seconds;
+  if (profile.ops_with_estimate > 0) {
+    d["compiler_estimate_seconds"] = profile.compiler_seconds;
+  } else {
+    d["compiler_estimate_seconds"] = nb::none();
+  }
+  d["ops_with_estimate"] = profile.ops_with_estimate;
+  d["ops_without_estimate"] = profile.ops_without_estimate;
+  d["compute_source"] = std::string(placement::ComputeSourceName(
+      profile.ops_with_estimate > 0 ? source : placement::ComputeSource::kRoofline));
   d["num_ops"] = profile.ops.size();
   nb::list ops;
   for (size_t i = 0; i < profile.ops.size() && static_cast<int64_t>(i) < top; ++i) {
@@ -257,11 +295,20 @@ nb::dict ComputeProfileDict(const std::string& hlo_text, const std::string& spec
     row["seconds"] = op.seconds;
     row["seconds_each"] = op.each.seconds;
     row["flop_seconds_each"] = op.each.flop_seconds;
+    row["vector_seconds_each"] = op.each.vector_seconds;
+    row["transcendental_seconds_each"] = op.each.transcendental_seconds;
+    row["roofline_seconds_each"] = op.each.roofline_seconds;
+    if (op.each.compiler_seconds >= 0.0) {
+      row["compiler_seconds_each"] = op.each.compiler_seconds;
+    } else {
+      row["compiler_seconds_each"] = nb::none();
+    }
+    row["from_compiler"] = op.each.from_compiler;
     row["memory_seconds_each"] = op.each.memory_seconds;
     row["bytes_accessed"] = op.bytes_accessed;
     row["fast_memory_bytes"] = op.fast_memory_bytes;
     row["matmul"] = op.has_matmul;
-    row["bound"] = op.memory_bound() ? "memory" : "compute";
+    row["bound"] = std::string(op.each.bound());
     ops.append(row);
   }
   d["ops"] = ops;
@@ -269,8 +316,9 @@ nb::dict ComputeProfileDict(const std::string& hlo_text, const std::string& spec
 }
 
 nb::dict OracleDict(const std::string& hlo_text, const std::string& spec,
-                    const std::vector<int64_t>& mesh, const std::string& filename) {
-  Loaded l = Load(hlo_text, filename, spec, mesh, {});
+                    const std::vector<int64_t>& mesh, const std::string& filename,
+                    const std::string& compute) {
+  Loaded l = Load(hlo_text, filename, spec, mesh, {}, compute);
   const placement::PhysicalGrid grid = placement::GridOfTopology(l.topology);
   placement::OracleResult oracle = ValueOrThrow(placement::ExhaustiveOracle(l.model, grid));
   placement::SearchOptions options;
@@ -301,20 +349,20 @@ void BindPlacement(nb::module_& m) {
         nb::arg("mesh_shape"), nb::arg("axis_names") = std::vector<std::string>{},
         nb::arg("top") = 10, nb::arg("exhaustive_limit") = 200000,
         nb::arg("baselines") = std::vector<std::vector<std::vector<int64_t>>>{},
-        nb::arg("filename") = "<string>",
+        nb::arg("filename") = "<string>", nb::arg("compute") = "compiler",
         "Rank the placements of a compiled HLO module's logical mesh on a slice by Q2 (model "
         "prediction). `baselines`: device orders as chip coordinates per logical device, scored "
         "and ranked against the space.");
   m.def("score_placement", &ScoreDict, nb::arg("hlo_text"), nb::arg("topology"),
         nb::arg("mesh_shape"), nb::arg("axis_names"), nb::arg("device_order"),
-        nb::arg("filename") = "<string>",
+        nb::arg("filename") = "<string>", nb::arg("compute") = "compiler",
         "Q2 breakdown (model prediction) of one placement given as chip coordinates.");
   m.def("compute_profile", &ComputeProfileDict, nb::arg("hlo_text"), nb::arg("topology"),
-        nb::arg("top") = 20, nb::arg("filename") = "<string>",
+        nb::arg("top") = 20, nb::arg("filename") = "<string>", nb::arg("compute") = "compiler",
         "Where the compiled program's predicted compute time goes (model prediction): totals and "
         "the `top` slowest compute ops with the roofline side that bounds each.");
   m.def("placement_oracle", &OracleDict, nb::arg("hlo_text"), nb::arg("topology"),
-        nb::arg("mesh_shape"), nb::arg("filename") = "<string>",
+        nb::arg("mesh_shape"), nb::arg("filename") = "<string>", nb::arg("compute") = "compiler",
         "Best placement over all permutations of a slice of at most 8 devices, and how far the "
         "structured space's best is from it.");
 }

@@ -16,7 +16,8 @@ namespace aoizora::bindings {
 namespace {
 
 nb::dict Q1Dict(const std::string& precompile_text, const std::string& spec,
-                const std::string& filename) {
+                const std::string& filename, const std::string& compute) {
+  const placement::ComputeSource source = ValueOrThrow(placement::ParseComputeSource(compute));
   const Topology topology = ValueOrThrow(ParseSliceSpec(spec));
   const PrecompileAnalysis analysis =
       ValueOrThrow(AnalyzePrecompileText(precompile_text, filename));
@@ -26,7 +27,7 @@ nb::dict Q1Dict(const std::string& precompile_text, const std::string& spec,
                            std::to_string(topology.num_devices()))
                               .c_str());
   }
-  const Q1Bound q1 = ValueOrThrow(ComputeQ1(analysis, topology.chip()));
+  const Q1Bound q1 = ValueOrThrow(ComputeQ1(analysis, topology.chip(), source));
   nb::dict d;
   d["seconds"] = q1.seconds;
   d["compute_seconds"] = q1.compute_seconds;
@@ -50,7 +51,7 @@ nb::dict Q1Dict(const std::string& precompile_text, const std::string& spec,
 
 void BindPlanner(nb::module_& m) {
   m.def("q1_bound", &Q1Dict, nb::arg("precompile_text"), nb::arg("topology"),
-        nb::arg("filename") = "<string>",
+        nb::arg("filename") = "<string>", nb::arg("compute") = "compiler",
         "Q1: pre-compile lower bound of the best predicted step latency (model prediction) and "
         "the memory verdict, from lowered HLO text.");
   nb::class_<CandidateBound>(m, "CandidateBound")

@@ -107,5 +107,78 @@ TEST(ComputeModelTest, PerDeviceConstantsSplitTheChip) {
   EXPECT_DOUBLE_EQ(tpu7x.hbm_bytes_per_second, ironwood.hbm_bandwidth.bytes_per_second / 2);
 }
 
+TEST(ComputeModelTest, VectorAndTranscendentalSidesBoundElementwiseWork) {
+  ComputeConstants c = Unit();
+  c.vector_ops_per_second = 1e9;
+  c.transcendentals_per_second = 1e8;
+  ComputeOp op;  // a softmax-like fusion: 4e6 VPU FLOPs, 1e6 exps, little traffic
+  op.flops = 4e6;
+  op.transcendentals = 1e6;
+  op.bytes_accessed = 8e3;
+  ComputeTime t = ComputeOpTime(op, c);
+  EXPECT_DOUBLE_EQ(t.vector_seconds, 4e6 / 1e9);
+  EXPECT_DOUBLE_EQ(t.transcendental_seconds, 1e6 / 1e8);
+  EXPECT_DOUBLE_EQ(t.flop_seconds, 0.0);  // no matmul: the MXU side is idle
+  EXPECT_DOUBLE_EQ(t.seconds, 1e6 / 1e8);
+  EXPECT_EQ(t.bound(), "eup");
+  op.transcendentals = 0.0;
+  EXPECT_EQ(ComputeOpTime(op, c).bound(), "vpu");
+  // A kernel's transcendentals are part of its measured efficiency, not charged again.
+  op.transcendentals = 1e6;
+  op.kernel_flops = 4e6;
+  t = ComputeOpTime(op, c);
+  EXPECT_DOUBLE_EQ(t.transcendental_seconds, 0.0);
+  EXPECT_DOUBLE_EQ(t.seconds, 4e6 / (1e12 * 0.25));
+}
+
+TEST(ComputeModelTest, CompilerSourceUsesTheEstimateWhereThereIsOne) {
+  ComputeConstants c = Unit();
+  c.clock_hz = 1e9;
+  ComputeOp op;
+  op.matmuls.push_back({1, 1024, 1024, 1024});
+  op.flops = MatmulFlops(op.matmuls[0]);
+  op.estimated_cycles = 3e6;
+  const ComputeTime roofline = ComputeOpTime(op, c);
+  EXPECT_FALSE(roofline.from_compiler);
+  EXPECT_DOUBLE_EQ(roofline.compiler_seconds, 3e-3);  // reported by both sources
+  EXPECT_DOUBLE_EQ(roofline.seconds, roofline.roofline_seconds);
+  c.source = ComputeSource::kCompiler;
+  const ComputeTime compiler = ComputeOpTime(op, c);
+  EXPECT_TRUE(compiler.from_compiler);
+  EXPECT_DOUBLE_EQ(compiler.seconds, 3e-3);
+  EXPECT_DOUBLE_EQ(compiler.roofline_seconds, roofline.roofline_seconds);
+  op.estimated_cycles = -1.0;  // no estimate (a Pallas kernel): the roofline answers
+  const ComputeTime fallback = ComputeOpTime(op, c);
+  EXPECT_FALSE(fallback.from_compiler);
+  EXPECT_LT(fallback.compiler_seconds, 0.0);
+  EXPECT_DOUBLE_EQ(fallback.seconds, roofline.roofline_seconds);
+}
+
+TEST(ComputeModelTest, ParsesComputeSources) {
+  EXPECT_EQ(ParseComputeSource("compiler").value(), ComputeSource::kCompiler);
+  EXPECT_EQ(ParseComputeSource("roofline").value(), ComputeSource::kRoofline);
+  const auto bad = ParseComputeSource("cycles");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("'cycles'"), std::string::npos);
+  EXPECT_EQ(ComputeSourceName(ComputeSource::kCompiler), "compiler");
+}
+
+TEST(ComputeModelTest, ClocksAgreeWithPeakOverMxuThroughput) {
+  // The derivation in chip_spec.cc: peak = cores x 4 MXUs x tile^2 x 2 FLOPs x clock (within 1%).
+  for (const ChipSpec& chip : AllChipSpecs()) {
+    const double per_cycle = chip.tensorcores_per_chip * 4.0 * chip.mxu_tile * chip.mxu_tile * 2.0;
+    EXPECT_NEAR(chip.bf16_peak.flops_per_second / per_cycle / chip.tensorcore_clock.hertz, 1.0,
+                0.01)
+        << chip.name;
+  }
+  // A megacore device owns both TensorCores' vector units; a tpu7x device one of two.
+  const ChipSpec& v5p = GetChipSpec(Generation::kV5p);
+  EXPECT_DOUBLE_EQ(ComputeConstants::FromChip(v5p).vector_ops_per_second,
+                   2 * v5p.vpu_ops_per_cycle * v5p.tensorcore_clock.hertz);
+  const ChipSpec& ironwood = GetChipSpec(Generation::kTpu7x);
+  EXPECT_DOUBLE_EQ(ComputeConstants::FromChip(ironwood).vector_ops_per_second,
+                   ironwood.vpu_ops_per_cycle * ironwood.tensorcore_clock.hertz);
+}
+
 }  // namespace
 }  // namespace aoizora::placement

@@ -18,7 +18,11 @@ ComputeProfile ProfileCompute(const StepProgram& program, const ComputeConstants
     profile.seconds += seconds;
     profile.flop_seconds += t.flop_seconds * step.multiplicity;
     if (!op->matmuls.empty()) profile.matmul_op_seconds += seconds;
-    if (t.memory_seconds > t.flop_seconds) profile.memory_bound_seconds += seconds;
+    if (t.bound() == "memory") profile.memory_bound_seconds += seconds;
+    const bool estimated = t.compiler_seconds >= 0.0;
+    profile.roofline_seconds += t.roofline_seconds * step.multiplicity;
+    profile.compiler_seconds +=
+        (estimated ? t.compiler_seconds : t.roofline_seconds) * step.multiplicity;
     auto [it, inserted] = row_of.emplace(op->name, profile.ops.size());
     if (!inserted) {
       ComputeOpProfile& row = profile.ops[it->second];
@@ -35,6 +39,7 @@ ComputeProfile ProfileCompute(const StepProgram& program, const ComputeConstants
     row.bytes_accessed = op->bytes_accessed;
     row.fast_memory_bytes = op->fast_memory_bytes;
     row.has_matmul = !op->matmuls.empty();
+    ++(estimated ? profile.ops_with_estimate : profile.ops_without_estimate);
     profile.ops.push_back(std::move(row));
   }
   std::sort(profile.ops.begin(), profile.ops.end(),

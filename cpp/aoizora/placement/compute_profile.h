@@ -3,6 +3,7 @@
 // share of Q2's compute clock (compute_model.h), with the side of the roofline that bounds each.
 // Placement does not change it, so it is computed once per compiled program. A model prediction.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,7 @@ struct ComputeOpProfile {
   double bytes_accessed = 0.0;     // one run
   double fast_memory_bytes = 0.0;  // one run, the S(1) part
   bool has_matmul = false;
-  bool memory_bound() const { return each.memory_seconds > each.flop_seconds; }
+  bool memory_bound() const { return each.bound() == "memory"; }
 };
 
 struct ComputeProfile {
@@ -28,6 +29,10 @@ struct ComputeProfile {
   double matmul_op_seconds = 0.0;     // ops with a dot or convolution inside
   double memory_bound_seconds = 0.0;  // ops whose HBM/fast-memory side decides their time
   double flop_seconds = 0.0;          // the FLOP side of every op, summed (count included)
+  double roofline_seconds = 0.0;      // every op at the roofline
+  double compiler_seconds = 0.0;      // ops with an estimate at libtpu's, the rest at the roofline
+  int64_t ops_with_estimate = 0;      // distinct rows
+  int64_t ops_without_estimate = 0;
   std::vector<ComputeOpProfile> ops;  // slowest first (count included); ties by name
 };
 

@@ -141,8 +141,17 @@ Status Q2Model::Build(const StepProgram& program, const ComputeConstants& comput
                              std::to_string(multiplicity));
     }
     if (const auto* op = std::get_if<ComputeOp>(&step_op.op)) {
-      const double seconds = ComputeOpTime(*op, compute).seconds * multiplicity;
+      const ComputeTime t = ComputeOpTime(*op, compute);
+      const double seconds = t.seconds * multiplicity;
       compute_seconds_ += seconds;
+      compute_by_source_.roofline_seconds += t.roofline_seconds * multiplicity;
+      const bool estimated = t.compiler_seconds >= 0.0;
+      compute_by_source_.compiler_seconds +=
+          (estimated ? t.compiler_seconds : t.roofline_seconds) * multiplicity;
+      ++(estimated ? compute_by_source_.ops_with_estimate
+                   : compute_by_source_.ops_without_estimate);
+      compute_by_source_.source_used =
+          t.from_compiler ? ComputeSource::kCompiler : compute_by_source_.source_used;
       compute_since_event += seconds;
       continue;
     }
@@ -265,6 +274,7 @@ Q2Breakdown Q2Scorer::Breakdown(const Placement& placement) {
   Q2Breakdown b;
   b.seconds = Replay(exposed.data());
   b.compute_seconds = model_.compute_seconds_;
+  b.compute_by_source = model_.compute_by_source_;
   b.exposed_comm_seconds = b.seconds - b.compute_seconds;
   b.warnings = model_.warnings_;
   for (size_t c = 0; c < cost_.size(); ++c) {

@@ -43,11 +43,24 @@ struct CollectiveBreakdown {
   bool is_async = false;
 };
 
+// Compute seconds of one program under both sources (compute_model.h). The compiler total runs
+// the ops without an estimate at the roofline; it is meaningful only when ops_with_estimate > 0.
+struct ComputeBySource {
+  double roofline_seconds = 0.0;
+  double compiler_seconds = 0.0;
+  int64_t ops_with_estimate = 0;  // compute ops in the program (each once, loops not expanded)
+  int64_t ops_without_estimate = 0;
+  // kCompiler when the model's source is the compiler and at least one op had an estimate.
+  ComputeSource source_used = ComputeSource::kRoofline;
+  bool has_compiler_estimate() const { return ops_with_estimate > 0; }
+};
+
 struct Q2Breakdown {
   double seconds = 0.0;               // predicted step latency
   double compute_seconds = 0.0;       // sum of compute op times
   double comm_seconds = 0.0;          // sum of collective times, overlapped or not
   double exposed_comm_seconds = 0.0;  // seconds - compute_seconds
+  ComputeBySource compute_by_source;  // compute_seconds under each source
   std::vector<std::pair<std::string, double>> exposed_by_kind;  // HLO opcode -> seconds
   std::vector<std::pair<std::string, double>> exposed_by_axes;  // "cfg+sp" -> seconds
   std::vector<CollectiveBreakdown> collectives;                 // one per distinct collective
@@ -74,6 +87,7 @@ class Q2Model {
   const std::vector<std::string>& axis_names() const { return axis_names_; }
   int64_t num_logical_devices() const { return num_logical_; }
   double compute_seconds() const { return compute_seconds_; }
+  const ComputeBySource& compute_by_source() const { return compute_by_source_; }
   int64_t distinct_collective_count() const { return static_cast<int64_t>(collectives_.size()); }
   int64_t collective_event_count() const { return static_cast<int64_t>(events_.size()); }
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -109,6 +123,7 @@ class Q2Model {
   std::vector<std::string> axis_names_;
   int64_t num_logical_ = 0;
   double compute_seconds_ = 0.0;
+  ComputeBySource compute_by_source_;
   double trailing_compute_ = 0.0;  // after the last event
   int32_t num_slots_ = 0;
   std::vector<Event> events_;

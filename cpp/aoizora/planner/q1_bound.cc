@@ -41,6 +41,7 @@ double BytesReceivedPerDevice(const Collective& c) {
 // one tile. XLA may swap a dot's operands (n changes) but never its contraction, so the bound
 // takes the narrow class only when k alone decides it, and the wide (faster) one otherwise.
 double BoundEfficiency(const MatmulDims& dims, const placement::ComputeConstants& c) {
+  if (c.source == placement::ComputeSource::kCompiler) return 1.0;
   return dims.k <= c.mxu_tile ? c.narrow_matmul_efficiency : c.matmul_efficiency;
 }
 
@@ -83,12 +84,13 @@ double TopologyBlindSeconds(const PrecompileAnalysis& analysis, const ChipSpec& 
   return seconds;
 }
 
-Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& chip) {
+Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& chip,
+                          placement::ComputeSource source) {
   if (analysis.num_devices < 1) {
     return InvalidArgument("pre-compile module has " + std::to_string(analysis.num_devices) +
                            " devices");
   }
-  const auto constants = placement::ComputeConstants::FromChip(chip);
+  const auto constants = placement::ComputeConstants::FromChip(chip, source);
   Q1Bound q1;
   for (const PrecompileMatmul& mm : analysis.matmuls) {
     q1.compute_seconds += mm.flops_per_device /

@@ -25,6 +25,7 @@
 #include <map>
 #include <string>
 
+#include "aoizora/placement/compute_model.h"
 #include "aoizora/program/precompile_analysis.h"
 #include "aoizora/topology/chip_spec.h"
 #include "aoizora/util/result.h"
@@ -65,6 +66,10 @@ double IngressBytesPerSecond(const ChipSpec& chip);
 double CollectiveLowerBoundSeconds(const Collective& collective, double count,
                                    const ChipSpec& chip);
 
-Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& chip);
+// `source` is the compute source of the Q2 it bounds (compute_model.h). Under kCompiler the
+// matmuls are bounded at the MXU peak: libtpu's cycles at the TensorCore clock never claim more
+// than the peak (the clock is derived from it), while its efficiency may beat our fitted one.
+Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& chip,
+                          placement::ComputeSource source = placement::ComputeSource::kRoofline);
 
 }  // namespace aoizora

@@ -5,6 +5,7 @@
 
 #include "aoizora/hlo/parser.h"
 #include "aoizora/program/collective_extraction.h"
+#include "aoizora/program/compiler_estimate.h"
 #include "aoizora/program/hlo_cost.h"
 #include "aoizora/program/trip_count.h"
 
@@ -142,6 +143,9 @@ class Builder {
     c.bytes_accessed = cost.bytes_accessed;
     c.fast_memory_bytes = cost.fast_memory_bytes;
     c.kernel_flops = cost.kernel_flops;
+    if (const auto cycles = ParseEstimatedCycles(instruction.backend_config)) {
+      c.estimated_cycles = *cycles;
+    }
     c.matmuls = std::move(cost.matmuls);
     result_.program.ops.push_back(StepOp{std::move(c), multiplicity});
     if (instruction.opcode == "fusion") return AddFusedCollectives(instruction, multiplicity);

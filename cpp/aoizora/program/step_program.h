@@ -27,9 +27,13 @@ struct ComputeOp {
   std::string opcode;  // HLO opcode ("fusion", "dot", "convolution", "custom-call", ...)
   double flops = 0.0;  // HloCostAnalysis conventions, inner FLOPs of fusions included
   double transcendentals = 0.0;
-  double bytes_accessed = 0.0;      // bytes at the op boundary (HBM and fast memory)
-  double fast_memory_bytes = 0.0;   // the part in on-chip fast memory (S(1), VMEM on TPU)
-  double kernel_flops = 0.0;        // part of flops declared by a custom kernel (Pallas)
+  double bytes_accessed = 0.0;     // bytes at the op boundary (HBM and fast memory)
+  double fast_memory_bytes = 0.0;  // the part in on-chip fast memory (S(1), VMEM on TPU)
+  double kernel_flops = 0.0;       // part of flops declared by a custom kernel (Pallas)
+  // libtpu's estimate of one execution in TensorCore cycles (program/compiler_estimate.h); < 0
+  // when the instruction carries none (CPU modules, Pallas kernels, some elementwise ops).
+  double estimated_cycles = -1.0;
+  bool has_compiler_estimate() const { return estimated_cycles >= 0.0; }
   std::vector<MatmulDims> matmuls;  // dots/convolutions inside (empty for non-matmul ops)
 };
 

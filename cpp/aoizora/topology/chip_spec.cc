@@ -32,9 +32,23 @@ constexpr double kHbmEfficiency = 0.87;
 //   prices the bytes XLA's memory-space assignment placed in memory space S(1) (compute_model.h).
 constexpr double kFastMemoryBandwidthRatio = 22.0;
 
+// Vector unit (VPU), per TensorCore: SB tpus.md appendix C: "a 2D vector arithmetic unit of shape
+//   (8, 128)... Each (lane, sublane) pair on v4 contains 2 standard floating-point and integer
+//   ALUs", i.e. 2048 f32 ops per cycle; stated for v4, used for every generation (unverified).
+constexpr double kVpuOpsPerCycle = 2048.0;
+// Transcendentals (exp, log, tanh, ...): one (8, 128) register per cycle per TensorCore. ASSUMED
+//   (no public figure); checked against C6: the softmax third of a v6e splash-attention call
+//   (43.93 ms / 3 over 5 x 75600^2 exponentials) implies ~1120 per cycle at 1.75 GHz.
+constexpr double kTranscendentalsPerCycle = 1024.0;
+
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-// Columns follow ChipSpec. Sources per value (tpu-hardware.md section 1 table):
+// Columns follow ChipSpec. Sources per value (tpu-hardware.md section 1 table). TensorCore clocks
+// are DERIVED as peak FLOP/s / (TensorCores x 4 MXUs x tile^2 x 2 FLOPs) (SB tpus.md: "5e13 bf16
+// FLOPs/s per MXU at 1.5GHz on TPU v5e", 4 MXUs on v4/v5, 256x256 MXU on v6e) and agree with the
+// cycles libtpu estimates for a single-chip 8192^3 matmul at 70-93% MXU efficiency
+// (compiler-estimates.md section 2): v4 1.05 GHz (also the TPU v4 paper's clock), v5e 1.5, v5p
+// 1.75, v6e 1.75, tpu7x 2.2 GHz per TensorCore.
 constexpr std::array<ChipSpec, 5> kChipSpecs = {{
     // TPU v4: device_kind "TPU v4" (JAX); 275 TFLOP/s bf16 (GCD, SB 2.75e14); 32 GiB HBM (GCD);
     // 1200 GBps HBM (GCD, SB 1.2e12); MXU 128 (SB); 6 ICI ports, 3-D (GCD); 4.5e10 B/s one-way per
@@ -57,7 +71,11 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      kMatmulEfficiency,
      kAttentionEfficiency,
      kHbmEfficiency,
-     kFastMemoryBandwidthRatio},
+     kFastMemoryBandwidthRatio,
+     2,
+     {1.05e9},
+     kVpuOpsPerCycle,
+     kTranscendentalsPerCycle},
     // TPU v5e: "TPU v5 lite"; 197 TFLOP/s (GCD, SB 1.97e14); 16 GB HBM (GCD, SB), read as 16 GiB:
     // HBM parts come in binary sizes and libtpu reports 15.75 GiB usable, more than 16e9 bytes
     // (docs/compilers.md); 819 GBps (GCD);
@@ -81,7 +99,11 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      kMatmulEfficiency,
      kAttentionEfficiency,
      kHbmEfficiency,
-     kFastMemoryBandwidthRatio},
+     kFastMemoryBandwidthRatio,
+     1,
+     {1.5e9},
+     kVpuOpsPerCycle,
+     kTranscendentalsPerCycle},
     // TPU v5p: "TPU v5"; 459 TFLOP/s (GCD, SB 4.59e14); 95 GiB (GCD); 2765 GBps (GCD); MXU 128;
     // 6 ports, 3-D; 9e10 one-way (SB); megacore = 1 device; max single slice 16x16x24 = 6144 (GCD).
     {Generation::kV5p,
@@ -102,7 +124,11 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      kMatmulEfficiency,
      kAttentionEfficiency,
      kHbmEfficiency,
-     kFastMemoryBandwidthRatio},
+     kFastMemoryBandwidthRatio,
+     2,
+     {1.75e9},
+     kVpuOpsPerCycle,
+     kTranscendentalsPerCycle},
     // TPU v6e (Trillium): "TPU v6 lite"; 918 TFLOP/s (GCD); 32 GB (GCD) read as 32 GiB like v5e;
     // 1638 GBps (GCD); MXU 256
     // (SB); 4 ports, 2-D; 9e10 one-way (SB); 1 device per chip; pod 256.
@@ -124,7 +150,11 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      kMatmulEfficiency,
      kAttentionEfficiency,
      kHbmEfficiency,
-     kFastMemoryBandwidthRatio},
+     kFastMemoryBandwidthRatio,
+     1,
+     {1.75e9},
+     kVpuOpsPerCycle,
+     kTranscendentalsPerCycle},
     // TPU7x (Ironwood): "TPU7x"; 2307 TFLOP/s per chip (GCD); 192 GiB (GCD); 7380 GBps (GCD); MXU
     // 256 (assumed as v6e; unverified); 6 ports, 3-D (GCD); 9e10 one-way (SB); 2 JAX devices per
     // chip (JAX); die-to-die ~6x ICI (jax-ml/jax PR #39340, unverified) = 5.4e11; pod 9216 (GCD).
@@ -146,7 +176,11 @@ constexpr std::array<ChipSpec, 5> kChipSpecs = {{
      kMatmulEfficiency,
      kAttentionEfficiency,
      kHbmEfficiency,
-     kFastMemoryBandwidthRatio},
+     kFastMemoryBandwidthRatio,
+     2,
+     {2.2e9},
+     kVpuOpsPerCycle,
+     kTranscendentalsPerCycle},
 }};
 
 }  // namespace

@@ -41,6 +41,12 @@ struct ChipSpec {
   // Bandwidth of the on-chip fast memory (VMEM; HLO memory space S(1)) as a multiple of
   // hbm_bandwidth: bytes XLA placed there are not HBM traffic.
   double fast_memory_bandwidth_ratio;
+  // The TensorCore behind the cycle counts libtpu writes into compiled modules
+  // (program/compiler_estimate.h) and behind the vector-unit terms of the roofline.
+  int tensorcores_per_chip;          // 2 on megacore chips (v4, v5p) and on tpu7x
+  Frequency tensorcore_clock;        // derived: peak / (cores x MXUs x tile^2 x 2), see .cc
+  double vpu_ops_per_cycle;          // f32 elementwise ops per cycle per TensorCore
+  double transcendentals_per_cycle;  // exp/log/... per cycle per TensorCore
 };
 
 // All generations, in the order of Generation.

@@ -43,6 +43,11 @@ struct FlopRate {  // FLOP per second
   constexpr auto operator<=>(const FlopRate&) const = default;
 };
 
+struct Frequency {  // cycles per second
+  double hertz = 0.0;
+  constexpr auto operator<=>(const Frequency&) const = default;
+};
+
 constexpr Seconds TransferTime(Bytes bytes, Bandwidth bandwidth) {
   return {bytes.value / bandwidth.bytes_per_second};
 }

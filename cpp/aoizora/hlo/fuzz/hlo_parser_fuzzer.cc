@@ -1,12 +1,14 @@
 // libFuzzer target: the parser must return a Module or an Error for every input, never crash,
 // hang or leak; a successful parse must also survive the helpers the analyzers call, and the
-// backend_config cost-estimate scanner (program/kernel_cost.h) must survive any text.
+// backend_config scanners (program/kernel_cost.h, program/compiler_estimate.h) must survive any
+// text.
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "aoizora/hlo/parser.h"
+#include "aoizora/program/compiler_estimate.h"
 #include "aoizora/program/kernel_cost.h"
 
 namespace {
@@ -16,6 +18,7 @@ void Exercise(const aoizora::hlo::Module& module) {
   for (const auto& computation : module.computations) {
     for (const Instruction& inst : computation->instructions) {
       (void)aoizora::ParseKernelCostEstimate(inst.backend_config);
+      (void)aoizora::ParseEstimatedCycles(inst.backend_config);
       (void)ShapeByteSize(inst.shape);
       (void)ShapeToString(inst.shape);
       if (inst.sharding) {
@@ -38,7 +41,8 @@ void Exercise(const aoizora::hlo::Module& module) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)aoizora::ParseKernelCostEstimate(text);  // the backend_config scanner on raw bytes too
+  (void)aoizora::ParseKernelCostEstimate(text);  // the backend_config scanners on raw bytes too
+  (void)aoizora::ParseEstimatedCycles(text);
   aoizora::Result<aoizora::hlo::Module> module = aoizora::hlo::ParseModule(text, "fuzz.hlo");
   if (module.ok()) Exercise(*module);
   return 0;
