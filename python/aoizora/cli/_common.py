@@ -2,11 +2,70 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import stat
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 PREDICTION_LABEL = "model prediction, not a measurement"
+# Integers reach the C++ core as int64: anything beyond is bad input, not a binding TypeError.
+INT64_MAX = 2**63 - 1
+
+
+def int_arg(name: str, lo: int | None = None, hi: int | None = INT64_MAX) -> Callable[[str], int]:
+    """An argparse ``type`` for an integer option in ``lo..hi`` (default: up to int64, what the
+    core takes; ``hi=None`` for values checked in Python, which say why); the message names the
+    option and the value."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if lo is not None and value < lo:
+            raise argparse.ArgumentTypeError(f"{name} must be >= {lo}, got {value}")
+        if hi is not None and value > hi:
+            raise argparse.ArgumentTypeError(f"{name} must be <= {hi}, got {value}")
+        return value
+
+    return parse
+
+
+def check_int(value: Any, what: str, lo: int = -INT64_MAX - 1, hi: int = INT64_MAX) -> int:
+    """``value`` if it is an int (not a bool) in ``lo..hi``, else ValueError naming it."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{what} must be an integer, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{what} must be in {lo}..{hi}, got {value}")
+    return value
+
+
+def read_input_file(path: str | os.PathLike, what: str = "HLO file") -> str:
+    """The text of a file the user named (undecodable bytes replaced); ValueError (exit 2) with
+    a message naming the path when it is missing, unreadable, a directory or not a regular file
+    (a FIFO would block the read)."""
+    name = str(path)
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ValueError(f"no such {what}: {name!r}") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {what} {name!r}: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ValueError(f"{what} {name!r} is a directory; give a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(
+            f"{what} {name!r} is not a regular file (a FIFO, socket or device); give a file"
+        )
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ValueError(f"cannot read {what} {name!r}: {e.strerror}") from None
+    return data.decode("utf-8", errors="replace")
 
 
 def print_json(obj: Any) -> None:
@@ -25,7 +84,7 @@ def add_scenario_arguments(p) -> None:
     job: Wan 2.1 T2V-1.3B, 480p, 81 frames, v5e 2x4)."""
     p.add_argument("--model", default="wan2.1-t2v-1.3b", help="see `aoizora model info`")
     p.add_argument("--resolution", default="480p")
-    p.add_argument("--frames", type=int, default=81, help="4k+1 frames")
+    p.add_argument("--frames", type=int_arg("--frames", hi=None), default=81, help="4k+1 frames")
     p.add_argument("--topology", default="v5e:2x4", help="slice spec, e.g. v5e:2x4, v5e:4x4")
     p.add_argument(
         "--compiler",

@@ -19,9 +19,11 @@ import argparse
 import json
 from typing import Any
 
-from aoizora.cli._common import PREDICTION_LABEL, console, print_json
+from aoizora.cli._common import INT64_MAX, PREDICTION_LABEL, console, print_json
 
 KINDS = ["all-gather", "reduce-scatter", "all-reduce", "all-to-all", "collective-permute"]
+# Every device of a group gathers, scatters or exchanges equal shares: groups of one size.
+EQUAL_GROUPS = ("all-gather", "reduce-scatter", "all-to-all")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,7 +75,7 @@ def parse_groups(text: str) -> list[list[int]]:
         return [list(g) for g in aoizora.core().parse_iota_groups(stripped)]
     try:
         value = json.loads(stripped)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError(
             f"--groups must be JSON like [[0,1],[2,3]] or an iota form like [4,2]<=[2,4]T(1,0), "
             f"got {text!r}"
@@ -84,7 +86,7 @@ def parse_groups(text: str) -> list[list[int]]:
 def parse_pairs(text: str) -> list[tuple[int, int]]:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError(f"--pairs must be JSON like [[0,1],[1,0]], got {text!r}") from None
     pairs = _int_lists(value, "--pairs", text)
     if any(len(p) != 2 for p in pairs):
@@ -95,13 +97,31 @@ def parse_pairs(text: str) -> list[tuple[int, int]]:
 def parse_placement(text: str) -> list[int]:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError(f"--placement must be a JSON list of device ids, got {text!r}") from None
     if not isinstance(value, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in value
     ):
         raise ValueError(f"--placement must be a JSON list of device ids, got {text!r}")
     return value
+
+
+def check_ids(ids: list[int], what: str, num_devices: int) -> None:
+    """Ids beyond int64 cannot reach the core; name them here (the core checks the rest)."""
+    for i in ids:
+        if not -INT64_MAX - 1 <= i <= INT64_MAX:
+            raise ValueError(
+                f"device id {i} in {what} is out of range: logical ids are 0..{num_devices - 1}"
+            )
+
+
+def check_group_sizes(kind: str, groups: list[list[int]]) -> None:
+    sizes = sorted({len(g) for g in groups})
+    if kind in EQUAL_GROUPS and len(sizes) > 1:
+        raise ValueError(
+            f"{kind} needs groups of one size (every device contributes an equal share), "
+            f"got groups of sizes {', '.join(map(str, sizes))}"
+        )
 
 
 def predict(args: argparse.Namespace) -> dict[str, Any]:
@@ -112,10 +132,11 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
     nbytes = parse_bytes(args.bytes)
     groups = parse_groups(args.groups) if args.groups else None
     pairs = parse_pairs(args.pairs) if args.pairs else None
+    pairs_option = "--pairs"
     if args.kind == "collective-permute":
         if pairs is None and groups is not None:
             pairs = parse_pairs(args.groups)
-            groups = None
+            groups, pairs_option = None, "--groups"
         if pairs is None:
             raise ValueError("collective-permute needs --pairs (source->target pairs)")
     elif pairs is not None:
@@ -123,6 +144,14 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
     elif groups is None:
         raise ValueError(f"{args.kind} needs --groups")
     placement = parse_placement(args.placement) if args.placement else None
+    n = int(topo.num_devices)
+    if groups is not None:
+        check_ids([i for g in groups for i in g], "--groups", n)
+        check_group_sizes(args.kind, groups)
+    if pairs is not None:
+        check_ids([i for p in pairs for i in p], pairs_option, n)
+    if placement is not None:
+        check_ids(placement, "--placement", n)
     model = core.CommModel(topo, ring_order=args.ring_order, contention=args.contention)
     cost = model.cost(args.kind, nbytes, groups=groups, pairs=pairs, placement=placement)
     return {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aoizora.cli._common import console, print_json
+from aoizora.cli._common import console, int_arg, print_json, read_input_file
 
 _JSON_COLLECTIVE_KEYS = (
     "name",
@@ -46,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--topology",
         help="slice spec (e.g. v5e:2x4): also predict the compute time per op on its chip",
     )
-    a.add_argument("--top", type=int, default=15, help="slowest ops to list with --topology")
+    a.add_argument(
+        "--top", type=int_arg("--top"), default=15, help="slowest ops to list with --topology"
+    )
     a.set_defaults(run=run_analyze)
 
 
@@ -54,9 +56,7 @@ def analyze_file(path: Path) -> dict:
     """The analysis of one file as a dict; ValueError (with file:line:col) for bad input."""
     import aoizora
 
-    if not path.is_file():
-        raise ValueError(f"no such HLO file: {str(path)!r}")
-    text = path.read_text(errors="replace")
+    text = read_input_file(path)
     return aoizora.core().analyze_compiled_hlo(text, str(path))
 
 
@@ -80,7 +80,7 @@ def compute_profile(path: Path, topology: str, top: int) -> dict:
 
     if top < 0:
         raise ValueError(f"--top must be >= 0, got {top}")
-    text = path.read_text(errors="replace")
+    text = read_input_file(path)
     return aoizora.core().compute_profile(text, topology, top=top, filename=str(path))
 
 

@@ -1,12 +1,16 @@
 """Entry point of the ``aoizora`` command.
 
-Exit codes (docs/conventions): 0 success, 1 failure while running, 2 bad input or usage.
+Exit codes (docs/conventions): 0 success, 1 failure while running, 2 bad input or usage. No
+traceback reaches the user: bad input and failures are one line naming the value or file; an
+unexpected exception is reported as an internal error in one line (``AOIZORA_TRACEBACK=1`` shows
+the traceback). A closed output pipe (``aoizora ... --json | head -1``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -17,8 +21,15 @@ class UsageError(Exception):
     """Bad input from the user: printed without a traceback, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line naming the option (exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} -h')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="aoizora",
         description=(
             "Compiler-mediated topology planner: picks the sharding and the physical device "
@@ -41,21 +52,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        rc = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return rc
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly. Point stdout at /dev/null so the
+        # interpreter's final flush does not raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # SystemExit(2) with one line on a usage error
     if not getattr(args, "run", None):
         parser.print_help()
         return 0 if args.command is None else 2
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:
+        raise
     except (UsageError, ValueError) as e:
         print(f"aoizora {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except RuntimeError as e:  # a failure while running (compile failed, does not fit, ...)
+    except (RuntimeError, OSError) as e:  # a failure while running (compile failed, disk, ...)
         print(f"aoizora {args.command}: failed: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"aoizora {args.command}: interrupted", file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("AOIZORA_TRACEBACK"):
+            raise
+        print(
+            f"aoizora {args.command}: internal error: {type(e).__name__}: {e} "
+            "(AOIZORA_TRACEBACK=1 shows the traceback; please report it)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -1,7 +1,7 @@
 """``aoizora model``: facts about a model (params, tokens, FLOPs) and its parallel candidates.
 
   aoizora model info --model wan2.1-t2v-14b --resolution 720p [--frames 81] [--json]
-  aoizora model candidates --model wan2.1-t2v-1.3b --chips 8 [--json]
+  aoizora model candidates --model wan2.1-t2v-1.3b --chips 8 [--resolution 480p --frames 81]
 
 FLOPs are the reference formula of shared/reference/wan21.md (matmuls only, 2 per multiply-add),
 not a measurement. No JAX is imported.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from aoizora.cli._common import console, print_json
+from aoizora.cli._common import console, int_arg, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,12 +25,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info = sub.add_parser("info", help="parameters, latent/token counts and FLOPs per step")
     info.add_argument("--model", required=True, help="model name (see 'model candidates -h')")
     info.add_argument("--resolution", required=True, help="480p, 720p (tiny models: tiny)")
-    info.add_argument("--frames", type=int, default=81, help="video frames, 4k+1 (default 81)")
+    info.add_argument(
+        "--frames",
+        type=int_arg("--frames", hi=None),
+        default=81,
+        help="video frames, 4k+1 (default 81)",
+    )
     info.add_argument("--json", action="store_true", help="machine-readable output")
     info.set_defaults(run=run_info)
     cands = sub.add_parser("candidates", help="every valid parallel candidate on N chips")
     cands.add_argument("--model", required=True)
-    cands.add_argument("--chips", type=int, required=True, help="number of chips (devices)")
+    cands.add_argument(
+        "--chips", type=int_arg("--chips", hi=None), required=True, help="number of chips (devices)"
+    )
+    cands.add_argument(
+        "--resolution",
+        default="480p",
+        help="the video (with --frames) whose token count bounds the sequence degree",
+    )
+    cands.add_argument(
+        "--frames", type=int_arg("--frames", hi=None), default=81, help="4k+1 (default 81)"
+    )
     cands.add_argument(
         "--candidate",
         help="check one candidate instead of listing, e.g. 'cfg=2,ulysses=4|w:ulysses'",
@@ -72,20 +87,24 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_candidates(args: argparse.Namespace) -> int:
-    from aoizora.models import Candidate, candidates
+    from aoizora.models import Candidate, candidates, model_info
     from aoizora.models.strategies import validate
 
+    tokens = model_info(args.model, args.resolution, args.frames)["tokens"]
     if args.candidate is not None:
         one = Candidate.parse(args.candidate)
-        validate(args.model, args.chips, one)
+        validate(args.model, args.chips, one, tokens)
         found = [one]
     else:
-        found = candidates(args.model, args.chips)
+        found = candidates(args.model, args.chips, tokens)
     if args.json:
         print_json([cand.to_json() for cand in found])
         return 0
     c = console()
-    c.print(f"[bold]{len(found)}[/bold] candidates for {args.model} on {args.chips} chips")
+    c.print(
+        f"[bold]{len(found)}[/bold] candidates for {args.model} on {args.chips} chips "
+        f"({args.resolution}, {args.frames} frames: {tokens:,} tokens)"
+    )
     for cand in found:
         degrees = ", ".join(f"{n}={d}" for n, d in cand.degrees) or "single device"
         weights = ",".join(cand.weight_sharding) or "replicated"

@@ -10,9 +10,20 @@ latency is a model prediction, not a measurement.
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from pathlib import Path
 
-from aoizora.cli._common import PREDICTION_LABEL, console, print_json
+from aoizora.cli._common import (
+    PREDICTION_LABEL,
+    console,
+    int_arg,
+    print_json,
+    read_input_file,
+)
+
+# No slice has more devices than this (the largest is 18,432); bigger meshes are typos.
+MAX_MESH_DEVICES = 2**31 - 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,10 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--topology", required=True, help="slice spec, e.g. v5e:2x4")
     p.add_argument("--mesh", required=True, help="logical mesh shape, e.g. 2,4 (row-major)")
     p.add_argument("--axis-names", default=None, help="logical axis names, e.g. cfg,sp")
-    p.add_argument("--top", type=int, default=10, help="placements to show (default 10)")
+    p.add_argument(
+        "--top", type=int_arg("--top"), default=10, help="placements to show (default 10)"
+    )
     p.add_argument(
         "--exhaustive-limit",
-        type=int,
+        type=int_arg("--exhaustive-limit"),
         default=200000,
         help="score at most this many structured placements, then local search (default 200000)",
     )
@@ -50,7 +63,59 @@ def parse_mesh(text: str) -> list[int]:
         ) from None
     if not mesh or any(d < 1 for d in mesh):
         raise ValueError(f"--mesh sizes must be >= 1; got {text!r}")
+    if math.prod(mesh) > MAX_MESH_DEVICES:
+        raise ValueError(
+            f"--mesh {text!r} has {math.prod(mesh)} devices, more than any slice "
+            f"(at most {MAX_MESH_DEVICES})"
+        )
     return mesh
+
+
+# An iota tile assignment in a sharding annotation: devices=[tile dims]<=[reshape dims]T(perm).
+_IOTA_SHARDING = re.compile(r"devices=\[[0-9,]+\]<=\[([0-9,]+)\]")
+_ENTRY = re.compile(r"^ENTRY\b.*?^}", re.M | re.S)
+
+
+def _refines(mesh: list[int], dims: list[int]) -> bool:
+    """Whether consecutive axes of ``mesh`` multiply out to ``dims`` in order (size-1 axes
+    ignored): the mesh is ``dims`` or a finer split of it."""
+    axes = [d for d in mesh if d > 1]
+    i = 0
+    for want in (d for d in dims if d > 1):
+        got = 1
+        while got < want and i < len(axes):
+            got *= axes[i]
+            i += 1
+        if got != want:
+            return False
+    return i == len(axes)
+
+
+def check_mesh_matches_module(text: str, mesh: list[int], source: str) -> None:
+    """ValueError when the entry parameters' shardings cannot be expressed on ``mesh``.
+
+    JAX writes an input's NamedSharding as an iota tile assignment over the mesh it was
+    partitioned for, ``<=[dims]`` with adjacent axes merged; the mesh must be those dims or a
+    finer split of them (2,2 fits a module partitioned over 4 devices in one axis, 4,2 does not
+    fit one partitioned over 2,4). The core checks the device count.
+    """
+    entry = _ENTRY.search(text)
+    if entry is None:
+        return
+    for line in entry.group(0).splitlines():
+        if " parameter(" not in line:
+            continue
+        m = _IOTA_SHARDING.search(line)
+        if m is None:
+            continue
+        dims = [int(d) for d in m.group(1).split(",")]
+        if not _refines(mesh, dims):
+            shape = ",".join(map(str, dims))
+            raise ValueError(
+                f"--mesh {','.join(map(str, mesh))} does not match {source}: its parameter "
+                f"shardings are over a mesh {shape} (adjacent axes merged); give {shape} or a "
+                "finer split of it, in the order the module was partitioned for"
+            )
 
 
 def parse_axis_names(text: str | None, mesh: list[int]) -> list[str]:
@@ -99,12 +164,11 @@ def rank(
         raise ValueError(f"--top must be >= 1, got {top}")
     if exhaustive_limit < 1:
         raise ValueError(f"--exhaustive-limit must be >= 1, got {exhaustive_limit}")
-    if not hlo.is_file():
-        raise ValueError(f"no such HLO file: {str(hlo)!r}")
-    text = hlo.read_text(errors="replace")
+    text = read_input_file(hlo)
     core = aoizora.core()
     # Checks the topology and mesh before the (slow) JAX baseline.
     core.placement_space(topology, mesh, limit=0, max_classes=1)
+    check_mesh_matches_module(text, mesh, str(hlo))
     jax = jax_default_order(topology, mesh, axis_names) if with_jax else None
     baselines = [jax["device_order"]] if jax and "device_order" in jax else []
     result = core.rank_placements(

@@ -63,6 +63,10 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
 TINY_ONLY_RESOLUTIONS = ("tiny",)
 VAE_TEMPORAL = 4
 VAE_SPATIAL = 8
+# RoPE angles exist for positions 0..1023 along each token-grid axis (wan21.md E9, rope_params
+# (1024, ...) upstream): a video longer than that has no position encoding.
+ROPE_POSITIONS = 1024
+MAX_FRAMES = VAE_TEMPORAL * (ROPE_POSITIONS - 1) + 1  # 4093: 1024 latent frames
 
 
 def model_names() -> list[str]:
@@ -78,6 +82,11 @@ def get_config(model: str) -> WanConfig:
 def resolutions_for(model: str) -> list[str]:
     tiny = "tiny" in model
     return [r for r in RESOLUTIONS if tiny or r not in TINY_ONLY_RESOLUTIONS]
+
+
+def max_tokens(model: str) -> int:
+    """The most tokens any allowed resolution and frame count gives ``model`` (MAX_FRAMES)."""
+    return max(geometry(model, r, MAX_FRAMES).tokens for r in resolutions_for(model))
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,12 @@ def geometry(model: str, resolution: str, frames: int) -> Geometry:
         raise ValueError(
             f"frames must be of the form 4k+1 (1, 5, 9, ..., 81), got {frames!r}: the VAE "
             "compresses time 4x after the first frame"
+        )
+    if frames > MAX_FRAMES:
+        raise ValueError(
+            f"frames must be at most {MAX_FRAMES}, got {frames}: Wan 2.1's RoPE table has "
+            f"{ROPE_POSITIONS} positions per axis, so at most {ROPE_POSITIONS} latent frames "
+            f"((frames - 1) / {VAE_TEMPORAL} + 1)"
         )
     height, width = RESOLUTIONS[resolution]
     t_lat = (frames - 1) // VAE_TEMPORAL + 1

@@ -107,7 +107,7 @@ class _Planner:
     def enumerate(self) -> None:
         from aoizora.models import candidates
 
-        cands = candidates(self.req.model, self.num_devices)
+        cands = candidates(self.req.model, self.num_devices, tokens=self.info["tokens"])
         if not cands:
             raise ValueError(
                 f"{self.req.model} has no valid candidate for {self.num_devices} devices"
