@@ -38,6 +38,10 @@ nb::dict ChipSpecDict(const ChipSpec& spec) {
   d["attention_efficiency"] = spec.attention_efficiency;
   d["hbm_efficiency"] = spec.hbm_efficiency;
   d["fast_memory_bandwidth_ratio"] = spec.fast_memory_bandwidth_ratio;
+  d["tensorcores_per_chip"] = spec.tensorcores_per_chip;
+  d["tensorcore_clock_hz"] = spec.tensorcore_clock.hertz;
+  d["vpu_ops_per_cycle"] = spec.vpu_ops_per_cycle;
+  d["transcendentals_per_cycle"] = spec.transcendentals_per_cycle;
   return d;
 }
 

@@ -13,6 +13,12 @@ Run from the repository root with the project's venv:
   .venv/bin/python tests/data/gen_hlo_fixtures.py            # all fixtures
   .venv/bin/python tests/data/gen_hlo_fixtures.py --device-order-check
   .venv/bin/python tests/data/gen_hlo_fixtures.py --deep-mlp build/x.hlo --layers 400
+  .venv/bin/python tests/data/gen_hlo_fixtures.py --generations   # per-generation kernels
+
+--generations writes gen_<generation>.tpu.compiled.hlo (+ .json) for every TPU generation: one
+device of the smallest slice runs a bf16 8192^3 matmul and a softmax over an f32[4096,4096]
+block, so the compiler's own cycle estimates (estimated_cycles) can be checked per generation
+against the derived TensorCore clocks (tests/test_compute_sources.py).
 
 The deep unrolled MLP (for bench/hlo_analyze_bench.cc) is written to the given path only; it is
 too large to commit.
@@ -169,6 +175,22 @@ def _pallas_attention(mesh: Mesh) -> Callable:
     )
 
 
+def _splash_attention(mesh: Mesh) -> Callable:
+    # The splash kernel (what production TPU diffusion code runs) through the project's own
+    # wrapper, on each device's block: batch over data, heads over model. Splash declares no cost
+    # estimate: the analyzer infers its FLOPs from q/k/v (program/kernel_cost.h).
+    from aoizora.models.attention import splash_block_attention
+
+    spec = P("data", None, "model", None)
+
+    def local(q, k, v):
+        return splash_block_attention(q, k, v, None, generation="v5e")[0]
+
+    return jax.shard_map(
+        local, mesh=mesh, in_specs=(spec, spec, spec), out_specs=spec, check_vma=False
+    )
+
+
 PROGRAMS = [
     Program(
         "all_gather",
@@ -248,6 +270,14 @@ PROGRAMS = [
         [((2, 8, 512, 128), "bfloat16", P("data", "model", None, None))] * 3,
         backends=("tpu",),
     ),
+    Program(
+        "splash_attention",
+        "splash attention (aoizora wrapper, v5e blocks) in shard_map, batch over data, heads over "
+        "model, 1000 tokens padded to 1024 (TPU only)",
+        _splash_attention,
+        [((4, 1000, 8, 128), "bfloat16", P("data", None, "model", None))] * 3,
+        backends=("tpu",),
+    ),
 ]
 
 
@@ -322,6 +352,55 @@ def generate(out_dir: Path, names: set[str] | None) -> None:
             print(f"wrote {stem}.*", file=sys.stderr)
 
 
+# The smallest slice of each generation; the kernels run on its first device only.
+GENERATION_SLICES = {
+    "v4": "v4:2x2x1",
+    "v5e": "v5e:2x2",
+    "v5p": "v5p:2x2x1",
+    "v6e": "v6e:2x2",
+    "tpu7x": "tpu7x:2x2x1",
+}
+GEN_MATMUL = 8192
+GEN_SOFTMAX = 4096
+
+
+def _generation_kernels(a, b, s):
+    y = jnp.dot(a, b, preferred_element_type=jnp.bfloat16)
+    return y, jax.nn.softmax(s, axis=-1)
+
+
+def generate_generations(out_dir: Path) -> None:
+    from aoizora.compiler.tpu_topology import tpu_devices
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for gen, spec in GENERATION_SLICES.items():
+        device = tpu_devices(spec)[0]
+        mesh = Mesh(np.array([device]), ("one",))
+        one = NamedSharding(mesh, P())
+        mm = (GEN_MATMUL, GEN_MATMUL)
+        args = [
+            jax.ShapeDtypeStruct(mm, jnp.bfloat16, sharding=one),
+            jax.ShapeDtypeStruct(mm, jnp.bfloat16, sharding=one),
+            jax.ShapeDtypeStruct((GEN_SOFTMAX, GEN_SOFTMAX), jnp.float32, sharding=one),
+        ]
+        compiled = jax.jit(_generation_kernels).lower(*args).compile()
+        stem = out_dir / f"gen_{gen}.tpu"
+        Path(f"{stem}.compiled.hlo").write_text(compiled.as_text())
+        sidecar = {
+            "program": f"gen_{gen}",
+            "description": f"one device of {spec}: bf16[{GEN_MATMUL}]^3 matmul and softmax over "
+            f"f32[{GEN_SOFTMAX},{GEN_SOFTMAX}]",
+            "backend": "tpu",
+            "topology": spec,
+            "device_kind": device.device_kind,
+            "jax_version": jax.__version__,
+            "matmul_flops": 2.0 * GEN_MATMUL**3,
+            "cost_analysis": _cost_dict(compiled),
+        }
+        Path(f"{stem}.json").write_text(json.dumps(sidecar, indent=1) + "\n")
+        print(f"wrote {stem}.*", file=sys.stderr)
+
+
 def _strip_backend_config(line: str) -> str:
     i = line.find(", backend_config=")
     return line if i < 0 else line[:i]
@@ -382,7 +461,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device-order-check", action="store_true")
     ap.add_argument("--deep-mlp", type=Path, help="write a deep unrolled MLP module here")
     ap.add_argument("--layers", type=int, default=400)
+    ap.add_argument("--generations", action="store_true", help="per-generation kernel fixtures")
     args = ap.parse_args(argv)
+    if args.generations:
+        generate_generations(args.out)
+        return 0
     if args.device_order_check:
         print(json.dumps(device_order_check(), indent=1))
         return 0

@@ -415,6 +415,13 @@ Result<OpCost> InstructionCost(const Instruction& instruction) {
       cost.bytes_accessed = estimate->bytes_accessed;
       return cost;
     }
+    if (const auto inferred = InferAttentionKernelCost(instruction)) {
+      AOIZORA_RETURN_IF_ERROR(SetDefaultBytes(instruction, cost));
+      cost.flops = inferred->flops;
+      cost.kernel_flops = inferred->flops;
+      cost.transcendentals = inferred->transcendentals;
+      return cost;
+    }
   }
   if (op == "while" || op == "call" || op == "conditional" || op == "async-start") {
     return CalledComputationsCost(instruction);

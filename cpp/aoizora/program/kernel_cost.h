@@ -8,6 +8,8 @@
 #include <optional>
 #include <string_view>
 
+#include "aoizora/hlo/instruction.h"
+
 namespace aoizora {
 
 struct KernelCostEstimate {
@@ -19,5 +21,15 @@ struct KernelCostEstimate {
 // nullopt when the text has no cost_estimate object or one of its three numbers is missing or
 // not a non-negative integer.
 std::optional<KernelCostEstimate> ParseKernelCostEstimate(std::string_view backend_config);
+
+// Some kernels declare no cost: the splash attention kernel
+// (jax.experimental.pallas.ops.tpu.splash_attention) passes no cost_estimate to pallas_call, so
+// XLA (and a declared-cost reader) would count it as free. Recognised by its kernel name
+// ("splash_mha_fwd...", in the instruction name or the op_name metadata), it is costed from its
+// q, k, v operands (the first three floating-point operands of rank >= 3, [batch..., heads,
+// length, head dim]) as dense attention over the padded lengths: FLOPs 2*H*Lq*Lk*(d_qk + d_v), one
+// exponential per score; bytes are filled in by the caller (operands + outputs). nullopt for any
+// other kernel.
+std::optional<KernelCostEstimate> InferAttentionKernelCost(const hlo::Instruction& custom_call);
 
 }  // namespace aoizora

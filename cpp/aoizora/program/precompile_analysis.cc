@@ -196,10 +196,11 @@ class Analyzer {
            t == "xla.sdy.ShardingConstraint";
   }
 
-  // A custom kernel that declares its cost (Pallas): its FLOPs, split like a dot's over the
-  // mesh axes its operands are sharded on.
+  // A custom kernel that declares its cost (Pallas), or whose cost we infer (splash attention,
+  // kernel_cost.h): its FLOPs, split like a dot's over the mesh axes its operands are sharded on.
   void AddKernel(const Instruction& instruction, double multiplicity) {
-    const auto estimate = ParseKernelCostEstimate(instruction.backend_config);
+    auto estimate = ParseKernelCostEstimate(instruction.backend_config);
+    if (!estimate) estimate = InferAttentionKernelCost(instruction);
     if (!estimate) return;
     DimAxes all;
     for (const Instruction* operand : instruction.operands) {

@@ -165,17 +165,64 @@ def ring_fold(state, k, v, fold, *, axis: str, size: int, unroll: bool):
 # lowering: TPU ahead-of-time compiles only (the merge logic below is tested on CPU with
 # ``reference_block_attention``).
 
-ATTENTION_IMPLS = ("jax", "pallas")
-_PALLAS_BLOCK = 128  # the kernel's default block sizes; K/V lengths must be a multiple
+ATTENTION_IMPLS = ("splash", "pallas", "jax")
+FUSED_IMPLS = ("splash", "pallas")  # Pallas TPU kernels: no CPU lowering
+_PALLAS_BLOCK = 128  # the flash kernel's default block sizes; K/V lengths must be a multiple
+
+
+def default_attention(compiler: str) -> str:
+    """What a user runs: the splash kernel on TPU (MaxDiffusion, the torchax ports), plain-JAX
+    blockwise attention where no TPU kernel can lower (the CPU compiler)."""
+    return "splash" if compiler == "tpu" else "jax"
 
 
 def check_attention_impl(impl: str, compiler: str = "tpu") -> str:
-    """``impl`` if it is known and ``compiler`` can build it (the Pallas kernel is TPU-only)."""
+    """``impl`` if it is known and ``compiler`` can build it (the Pallas kernels are TPU-only)."""
     if impl not in ATTENTION_IMPLS:
         raise ValueError(f"unknown attention {impl!r}; allowed: {', '.join(ATTENTION_IMPLS)}")
-    if impl == "pallas" and compiler != "tpu":
-        raise ValueError("--attention pallas needs --compiler tpu (the kernel has no CPU lowering)")
+    if impl in FUSED_IMPLS and compiler != "tpu":
+        raise ValueError(
+            f"--attention {impl} needs --compiler tpu (the kernel has no CPU lowering); "
+            "use --attention jax with the CPU compiler"
+        )
     return impl
+
+
+# Splash block sizes per TPU generation: (block_q, block_kv, block_kv_compute), the largest a block
+# may be. Sources (shared/reference/wan21.md section 6, baselines.md): v6e 3024/2048/1024 are
+# MaxDiffusion's suggested v6e values (base_wan_14b.yml comments, its README Wan 2.1 example);
+# tpu7x 4864/1024/1024 is the Ironwood Wan 2.1 recipe (tpu-recipes run_recipe.sh); v4, v5e and
+# v5p have no published tuned sizes, so they take MaxDiffusion's default 512 (the kernel's own
+# default of 128 is far too small on v5e: E8, jax-ml/jax#24633).
+SPLASH_BLOCKS = {
+    "v6e": (3024, 2048, 1024),
+    "tpu7x": (4864, 1024, 1024),
+    "v5e": (512, 512, 512),
+    "v5p": (512, 512, 512),
+    "v4": (512, 512, 512),
+}
+_LANE = 128  # splash blocks are multiples of the 128-lane tile
+
+
+def _balanced_block(n: int, cap: int, unit: int) -> int:
+    """The smallest multiple of ``unit`` such that ceil(n / cap) blocks of it cover ``n``: blocks
+    of at most ``cap`` (rounded to ``unit``) with as little padding as balanced blocks allow."""
+    count = max(1, -(-n // max(cap, unit)))
+    return _round_up(-(-n // count), unit)
+
+
+def splash_block_sizes(generation: str, q_len: int, kv_len: int) -> tuple[int, int, int]:
+    """(block_q, block_kv, block_kv_compute) for one splash call on ``generation``: the
+    published tuned sizes as caps, balanced over the sequence so that padding stays small
+    (e.g. 4725 local queries on v6e: two blocks of 2432, not one of 3024 plus 1701 padding)."""
+    if generation not in SPLASH_BLOCKS:
+        known = ", ".join(sorted(SPLASH_BLOCKS))
+        raise ValueError(f"no splash block sizes for TPU generation {generation!r}; known: {known}")
+    cap_q, cap_kv, cap_kv_compute = SPLASH_BLOCKS[generation]
+    block_q = _balanced_block(q_len, cap_q, _LANE)
+    kv_compute = _balanced_block(kv_len, cap_kv_compute, _LANE)
+    block_kv = _balanced_block(kv_len, cap_kv, kv_compute)  # a multiple of the compute block
+    return block_q, block_kv, kv_compute
 
 
 def _round_up(n: int, m: int) -> int:
@@ -224,6 +271,39 @@ def pallas_block_attention(q, k, v, valid):
     o = jnp.transpose(o, (0, 2, 1, 3))[:, :lq].astype(jnp.float32)
     lse = (m_max + jnp.log(l_sum))[:, :, :lq]
     return o, lse
+
+
+def splash_block_attention(q, k, v, valid, *, generation: str):
+    """``pallas_block_attention`` with the splash kernel
+    (jax.experimental.pallas.ops.tpu.splash_attention, what production TPU diffusion code runs),
+    block sizes per ``generation`` (``splash_block_sizes``). q is pre-scaled by 1/sqrt(d) as
+    MaxDiffusion does (the kernel applies no scale); padded and invalid keys are masked by segment
+    ids; the kernel's residual (the log-sum-exp per query) makes hops mergeable."""
+    from jax.experimental.pallas.ops.tpu.splash_attention import splash_attention_kernel as sk
+    from jax.experimental.pallas.ops.tpu.splash_attention import splash_attention_mask as sm
+
+    b, lq, h, d = q.shape
+    lk = k.shape[1]
+    block_q, block_kv, kv_compute = splash_block_sizes(generation, lq, lk)
+    lq_p, lk_p = _round_up(lq, block_q), _round_up(lk, block_kv)
+    mask = sm.MultiHeadMask([sm.FullMask((lq_p, lk_p)) for _ in range(h)])
+    blocks = sk.BlockSizes(block_q=block_q, block_kv=block_kv, block_kv_compute=kv_compute)
+    kernel = sk.make_splash_mha(
+        mask, block_sizes=blocks, head_shards=1, q_seq_shards=1, save_residuals=True
+    )
+    segments = None
+    if valid is not None or lk_p != lk:
+        ok = jnp.ones((lk,), jnp.int32) if valid is None else valid.astype(jnp.int32)
+        segments = sk.SegmentIds(q=jnp.ones((lq_p,), jnp.int32), kv=_pad_axis(ok, 0, lk_p))
+
+    def heads_first(x, n):  # (B, L, H, d) -> (B, H, n, d)
+        return jnp.transpose(_pad_axis(x, 1, n), (0, 2, 1, 3))
+
+    qs = (q.astype(jnp.float32) / math.sqrt(d)).astype(q.dtype)
+    qh, kh, vh = heads_first(qs, lq_p), heads_first(k, lk_p), heads_first(v, lk_p)
+    o, (lse,) = jax.vmap(lambda a, bb, c: kernel(a, bb, c, segment_ids=segments))(qh, kh, vh)
+    o = jnp.transpose(o, (0, 2, 1, 3))[:, :lq].astype(jnp.float32)
+    return o, lse[:, :, :lq].astype(jnp.float32)
 
 
 def reference_block_attention(q, k, v, valid):
