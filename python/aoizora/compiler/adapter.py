@@ -9,10 +9,16 @@ A *candidate* is any object with ``mesh_shape()``, ``axis_names()`` and ``label(
 Compilers: ``"tpu"`` is the TPU compiler itself, ahead of time through libtpu's topology
 description (the default); ``"cpu"`` is the XLA CPU backend with a forced host device count, a
 fallback labelled as such in every result (other fusion, collective lowering and memory figures).
+
+Ctrl-C while compiling: the first starts no new compile and lets the running ones finish (their
+results are cached, so a rerun reuses them), saying so; a second kills the worker processes and
+stops at once. Workers run in their own session (a terminal's Ctrl-C does not reach them) and
+exit when the planner that started them dies, even by ``kill -9``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,6 +39,23 @@ from aoizora.compiler.job import CompileJob, CompileResult, LowerResult, Workloa
 DEFAULT_TIMEOUT_S = 1800.0
 # Only deterministic outcomes are cached; a timeout or a crash may not repeat.
 _CACHEABLE = ("ok", "oom")
+
+# Live worker processes (each the leader of its own process group) and whether a second Ctrl-C
+# asked to kill them: no new worker starts after that.
+_workers: set[subprocess.Popen] = set()
+_workers_lock = threading.Lock()
+_killing = threading.Event()
+
+
+def _kill_workers() -> int:
+    """SIGKILL every live worker's process group; the number killed."""
+    _killing.set()
+    with _workers_lock:
+        procs = list(_workers)
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):  # the worker's own session, started by us
+            os.killpg(proc.pid, signal.SIGKILL)
+    return len(procs)
 
 
 class CandidateLike(Protocol):
@@ -109,17 +132,29 @@ def _run_worker(job: CompileJob, key: str, timeout_s: float) -> CompileResult:
         job_path.write_text(json.dumps({**json.loads(job.to_json()), "key": key}))
         cmd = [sys.executable, "-m", "aoizora.compiler.worker", str(job_path), str(result_path)]
         t0 = time.perf_counter()
-        with open(log_path, "w") as log:
+        with open(log_path, "w") as log, _workers_lock:
+            if _killing.is_set():
+                return _failed(job, "interrupted", "not started: interrupted", key)
             proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "AOIZORA_PLANNER_PID": str(os.getpid())},
             )
-            try:
-                rc = proc.wait(timeout=timeout_s)
-                status = None
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # the worker's own session, started above
-                proc.wait()
-                rc, status = proc.returncode, "timeout"
+            _workers.add(proc)
+        try:
+            rc = proc.wait(timeout=timeout_s)
+            status = None
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the worker's own session, started above
+            proc.wait()
+            rc, status = proc.returncode, "timeout"
+        finally:
+            with _workers_lock:
+                _workers.discard(proc)
+        if _killing.is_set() and rc != 0 and status is None:
+            status = "interrupted"
         wall = time.perf_counter() - t0
         if status is None and result_path.exists():
             result = CompileResult.from_dict(json.loads(result_path.read_text()))
@@ -128,6 +163,8 @@ def _run_worker(job: CompileJob, key: str, timeout_s: float) -> CompileResult:
         tail = log_path.read_text(errors="replace")[-2000:]
         if status == "timeout":
             error = f"compile exceeded the {timeout_s:g} s timeout and was killed"
+        elif status == "interrupted":
+            error = "compile worker killed: interrupted (Ctrl-C twice)"
         else:
             how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
             error = f"compile worker died ({how}) without a result; log tail:\n{tail}"
@@ -169,7 +206,7 @@ def compile_job(
     low = lowered if lowered is not None else lower_job_text(job)
     key = cache_key(job, low.sha256)
     if store is not None:
-        hit = store.get(key)
+        hit = store.get(key, job)
         if hit is not None:
             return hit
     result = _run_worker(job, key, timeout_s)
@@ -229,7 +266,12 @@ def compile_jobs(
     # Lower each job just before a worker slot frees up, so the text hashed here is the text the
     # worker lowers moments later (and big lowerings are not all held at once).
     slots = threading.Semaphore(n_workers)
-    with _progress(progress, len(jobs)) as advance, ThreadPoolExecutor(n_workers) as pool:
+    interrupts = _Interrupts()
+    with (
+        interrupts,
+        _progress(progress, len(jobs)) as advance,
+        ThreadPoolExecutor(n_workers) as pool,
+    ):
 
         def finish(i: int, fut) -> None:
             slots.release()
@@ -242,7 +284,11 @@ def compile_jobs(
 
         futures = []
         for i, job in enumerate(jobs):
-            slots.acquire()
+            while not slots.acquire(timeout=0.2):
+                if interrupts.stopping:
+                    break
+            if interrupts.stopping:
+                break
             try:
                 low = lower_job_text(job)  # tracing stays on this thread
             except Exception as e:  # a candidate the factory cannot build fails alone
@@ -252,12 +298,58 @@ def compile_jobs(
                 if on_result is not None:
                     on_result(job, results[i])
                 continue
+            if interrupts.stopping:  # Ctrl-C while lowering: start nothing new
+                slots.release()
+                break
             fut = pool.submit(compile_job, job, timeout_s=timeout_s, cache=cache, lowered=low)
             fut.add_done_callback(lambda f, i=i: finish(i, f))
             futures.append(fut)
         for fut in futures:
             fut.result()
+    if interrupts.stopping:
+        raise KeyboardInterrupt
     return [r for r in results if r is not None]
+
+
+class _Interrupts:
+    """SIGINT during :func:`compile_jobs` (main thread only): the first stops starting compiles
+    and lets the running ones finish and be cached; the second kills the workers."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _Interrupts:
+        _killing.clear()
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if not self.stopping:
+            self.stopping = True
+            with _workers_lock:
+                running = len(_workers)
+            print(
+                f"\naoizora: interrupted: finishing the {running} compile(s) running now (their "
+                "results are cached for the next run); press Ctrl-C again to stop them at once",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        killed = _kill_workers()
+        print(
+            f"\naoizora: interrupted again: stopped {killed} compile worker(s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        raise KeyboardInterrupt
 
 
 def compile_many(

@@ -5,15 +5,25 @@ the compiler, the XLA options, the slice and the device order (libtpu's collecti
 choice depends on the device assignment, see docs/compilers.md). Entries are single JSON files
 written to a temporary file in the same directory and moved into place with ``os.replace``, so a
 reader never sees a partial entry and concurrent writers of the same key are harmless.
+
+An entry stores the key it was filed under, the candidate and a sha256 of the result, and is
+verified on read: an entry that cannot be read or decoded, was copied under another key, belongs
+to another candidate or does not match its checksum is a *cache fault*, reported as a warning
+naming the file (logger ``aoizora.cache``) and treated as a miss (the fresh result replaces it).
+A cache directory that cannot be used (a file in its place, no permission) is a fault too: the
+compile runs uncached. Temporary files left by killed writers are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,7 +31,12 @@ from typing import Any
 from aoizora.compiler.job import CompileJob, CompileResult
 
 # Bump when the stored result format or the meaning of a key changes.
-_SCHEMA = 2
+_SCHEMA = 3
+# A writer holds its temporary file for well under a second; one older than this was left by a
+# writer that was killed.
+_STALE_TMP_SECONDS = 600.0
+
+log = logging.getLogger("aoizora.cache")
 
 
 def default_cache_dir() -> Path:
@@ -78,36 +93,145 @@ def cache_key(job: CompileJob, lowered_sha256: str) -> str:
     return sha256_text(json.dumps(payload, sort_keys=True))
 
 
+def _checksum(result: dict[str, Any]) -> str:
+    return sha256_text(json.dumps(result, sort_keys=True))
+
+
+class CacheFault(Exception):
+    """An entry that cannot be trusted; the message names the file and why."""
+
+
 class CompileCache:
     """A directory of ``<key>.json`` compile results."""
 
     def __init__(self, directory: str | os.PathLike | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.faults: list[str] = []  # every warning given, in order
+        self._swept = False
+        self._unusable = False  # the directory itself failed: warned once, then uncached
 
     def _path(self, key: str) -> Path:
         return self.directory / "compile" / f"{key}.json"
 
-    def get(self, key: str) -> CompileResult | None:
+    def _warn(self, message: str) -> None:
+        self.faults.append(message)
+        log.warning("aoizora: warning: compile cache: %s", message)
+
+    def _directory_fault(self, error: OSError) -> None:
+        if not self._unusable:
+            self._unusable = True
+            where = error.filename or self.directory
+            self._warn(
+                f"cannot use the cache directory {str(self.directory)!r} ({where}: "
+                f"{error.strerror or error}); compiling without the cache"
+            )
+
+    def _sweep(self) -> None:
+        """Remove temporary files that killed writers left behind (once per instance)."""
+        if self._swept:
+            return
+        self._swept = True
+        now = time.time()
+        try:
+            leftovers = list((self.directory / "compile").glob(".tmp-*"))
+        except OSError:
+            return
+        for tmp in leftovers:
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
+                if now - tmp.stat().st_mtime > _STALE_TMP_SECONDS:
+                    tmp.unlink()
+
+    def get(self, key: str, job: CompileJob | None = None) -> CompileResult | None:
+        """The verified entry for ``key`` (and ``job``'s candidate, slice and mesh when given),
+        or None: a miss, or a cache fault (warned about, naming the file)."""
+        if self._unusable:
+            return None
+        self._sweep()
         path = self._path(key)
         try:
-            text = path.read_text()
+            data = path.read_bytes()
         except FileNotFoundError:
             return None
+        except NotADirectoryError as e:  # a file where the cache directory should be
+            self._directory_fault(e)
+            return None
+        except OSError as e:  # a directory in the entry's place, no permission, ...
+            self._warn(f"cannot read entry {str(path)!r} ({e.strerror}); treated as a miss")
+            return None
         try:
-            result = CompileResult.from_dict(json.loads(text))
-        except (ValueError, TypeError, KeyError):
-            return None  # an entry from another schema: treat as a miss, it will be replaced
+            result = self._decode(data, key, job, path)
+        except CacheFault as e:
+            self._warn(f"{e}; treated as a miss")
+            return None
         result.cached = True
         return result
 
+    @staticmethod
+    def _decode(data: bytes, key: str, job: CompileJob | None, path: Path) -> CompileResult:
+        name = repr(str(path))
+        try:
+            entry = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise CacheFault(f"entry {name} is not UTF-8 text (byte {e.start})") from None
+        except (ValueError, RecursionError):
+            raise CacheFault(f"entry {name} is not valid JSON") from None
+        if not isinstance(entry, dict) or entry.get("schema") != _SCHEMA:
+            raise CacheFault(f"entry {name} is not a schema-{_SCHEMA} compile cache entry")
+        body = entry.get("result")
+        if entry.get("key") != key or not isinstance(body, dict) or body.get("key") != key:
+            raise CacheFault(f"entry {name} was written for another key (copied or renamed)")
+        if entry.get("checksum") != _checksum(body):
+            raise CacheFault(f"entry {name} does not match its checksum (modified or corrupt)")
+        if body.get("candidate") != entry.get("candidate"):
+            raise CacheFault(f"entry {name} names two different candidates")
+        try:
+            result = CompileResult.from_dict(body)
+        except (ValueError, TypeError, KeyError) as e:
+            raise CacheFault(f"entry {name} does not decode: {type(e).__name__}: {e}") from None
+        if job is not None:
+            want = (job.candidate, job.topology, tuple(job.mesh_shape), tuple(job.axis_names))
+            got = (result.candidate, result.topology, result.mesh_shape, result.axis_names)
+            if want != got:
+                raise CacheFault(
+                    f"entry {name} holds {got[0]!r} on {got[1]}, not {want[0]!r} on {want[1]}"
+                )
+        return result
+
+    def discard(self, key: str, why: str) -> None:
+        """Drop an entry found faulty after it was read (e.g. its HLO does not parse)."""
+        path = self._path(key)
+        self._warn(f"entry {str(path)!r} {why}; removed, compiling again")
+        with contextlib.suppress(OSError):
+            path.unlink()
+
     def put(self, result: CompileResult) -> None:
+        """Store ``result`` under its key; a failure to write is a warning, not an error."""
+        if self._unusable:
+            return
+        self._sweep()
         path = self._path(result.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        body = result.to_dict()
+        body["cached"] = False
+        entry = {
+            "schema": _SCHEMA,
+            "key": result.key,
+            "candidate": result.candidate,
+            "checksum": _checksum(body),
+            "result": body,
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        except OSError as e:  # a file in the directory's place, no permission, ...
+            self._directory_fault(e)
+            return
         try:
             with os.fdopen(fd, "w") as f:
-                json.dump(result.to_dict(), f)
+                json.dump(entry, f)
             os.replace(tmp, path)
+        except OSError as e:  # disk full, a directory in the entry's place, ...
+            Path(tmp).unlink(missing_ok=True)
+            self._warn(f"cannot write entry {str(path)!r} ({e.strerror or e}); not cached")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

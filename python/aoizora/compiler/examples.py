@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 AXES = ("data", "model")
 FACTORY = "aoizora.compiler.examples:mlp_step"
@@ -102,9 +103,16 @@ def crash_step(candidate: str, mesh, *, exit_code: int = 0, signal_number: int =
     raise AssertionError("unreachable")
 
 
-def slow_step(candidate: str, mesh, *, seconds: float = 60.0, **kwargs):
-    """Sleeps, then builds ``mlp_step`` (a compile that outlives a short timeout)."""
+def slow_step(candidate: str, mesh, *, seconds: float = 60.0, worker_only: bool = False, **kwargs):
+    """Sleeps, then builds ``mlp_step`` (a compile that outlives a short timeout).
+    ``worker_only``: sleep only in a compile worker (the caller's lowering for the cache key
+    stays fast), after writing the worker's pid to ``$AOIZORA_TEST_PID_DIR`` if set."""
+    import os
     import time
 
-    time.sleep(seconds)
+    in_worker = "AOIZORA_PLANNER_PID" in os.environ
+    if in_worker and os.environ.get("AOIZORA_TEST_PID_DIR"):
+        (Path(os.environ["AOIZORA_TEST_PID_DIR"]) / str(os.getpid())).write_text(candidate)
+    if in_worker or not worker_only:
+        time.sleep(seconds)
     return mlp_step(candidate, mesh, **kwargs)

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -118,10 +119,26 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def exit_with_planner(planner_pid: int, poll_s: float = 1.0) -> None:
+    """Exit when the planner that started this worker is gone (even killed with -9: the worker
+    runs in its own session, so nothing else would stop it)."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != planner_pid:
+                os._exit(3)
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="planner-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print("usage: python -m aoizora.compiler.worker JOB.json RESULT.json", file=sys.stderr)
         return 2
+    planner = os.environ.get("AOIZORA_PLANNER_PID")
+    if planner:
+        exit_with_planner(int(planner))
     job_path, result_path = Path(argv[1]), Path(argv[2])
     job_text = job_path.read_text()
     meta = json.loads(job_text)

@@ -159,12 +159,25 @@ class _Planner:
                 ),
             )
         outcomes = []
-        for rec, res in zip(recs, results, strict=True):
+        for rec, job, res in zip(recs, jobs, results, strict=True):
             self.compiles += 0 if res.cached else 1
-            outcomes.append(self._evaluate(rec, res))
+            outcomes.append(self._evaluate(rec, res, job))
         return outcomes
 
-    def _evaluate(self, rec: CandidateRecord, res: Any):
+    def _recompile(self, job: Any, res: Any, error: Exception) -> Any:
+        """A cached result whose HLO does not parse is a cache fault, not bad input: drop the
+        entry (with a warning naming it) and compile again."""
+        from aoizora.compiler import adapter
+        from aoizora.compiler.cache import CompileCache
+
+        store = self.cache if self.cache is not None else CompileCache()
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        store.discard(res.key, f"holds compiled HLO that does not parse ({first})")
+        fresh = adapter.compile_job(job, timeout_s=self.req.timeout_s, cache=store)
+        self.compiles += 0 if fresh.cached else 1
+        return fresh
+
+    def _evaluate(self, rec: CandidateRecord, res: Any, job: Any = None):
         rec.compile = res
         if res.fits is False:  # libtpu's out-of-memory refusal, or the peak after compile
             rec.status, rec.failure = "failed", "does not fit: " + _memory_note(res)
@@ -172,7 +185,12 @@ class _Planner:
         if not res.ok:
             rec.status, rec.failure = "failed", f"{res.status}: {res.error}".strip(": ")
             return self.core.CompileOutcome(False, 0.0, rec.failure)
-        rec.ranking = self.rank(rec)
+        try:
+            rec.ranking = self.rank(rec)
+        except ValueError as e:
+            if not res.cached or job is None:
+                raise
+            return self._evaluate(rec, self._recompile(job, res, e))
         rec.status = "compiled"
         return self.core.CompileOutcome(True, rec.best_seconds, "")
 
