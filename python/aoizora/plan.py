@@ -66,9 +66,16 @@ class Plan:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any], source: str = "plan") -> Plan:
+        """The plan in ``obj`` (plan.json's content), validated against the schema
+        (aoizora.plan_schema) and :meth:`validate`; ValueError naming ``source`` and the field."""
+        from aoizora.plan_schema import validate_document
+
+        if not isinstance(obj, dict):
+            raise ValueError(f"{source}: not a valid plan: a JSON object expected, got {obj!r:.40}")
         schema = obj.get("schema")
         if schema != SCHEMA:
             raise ValueError(f"{source}: unsupported plan schema {schema!r}; expected {SCHEMA!r}")
+        validate_document(obj, source)
         try:
             plan = cls(
                 model=obj["model"],
@@ -95,22 +102,114 @@ class Plan:
         return plan
 
     def validate(self, source: str = "plan") -> None:
+        """What the schema cannot say: the mesh, the devices and the slice agree, the candidate
+        agrees with the mesh, the workload and the attention are known. ValueError naming
+        ``source`` and the field."""
+
+        def bad(field_: str, message: object) -> ValueError:
+            return ValueError(f"{source}: field {field_}: {message}")
+
         n = 1
         for s in self.mesh_shape:
             n *= s
         if len(self.axis_names) != len(self.mesh_shape):
-            raise ValueError(
-                f"{source}: {len(self.axis_names)} axis names for mesh shape {self.mesh_shape}"
+            raise bad(
+                "mesh.axis_names",
+                f"{len(self.axis_names)} axis names for mesh shape {self.mesh_shape}",
             )
+        if len(set(self.axis_names)) != len(self.axis_names):
+            raise bad("mesh.axis_names", f"{self.axis_names} repeats a name")
         if len(self.device_order) != n or len(self.device_ids) != n:
-            raise ValueError(
-                f"{source}: mesh {self.mesh_shape} has {n} devices but device_order lists "
-                f"{len(self.device_order)} and device_ids {len(self.device_ids)}"
+            raise bad(
+                "device_order" if len(self.device_order) != n else "device_ids",
+                f"mesh {self.mesh_shape} has {n} devices but device_order lists "
+                f"{len(self.device_order)} and device_ids {len(self.device_ids)}",
             )
-        if len({tuple(c) for c in self.device_order}) != n:
-            raise ValueError(f"{source}: device_order repeats a chip coordinate")
+        if len({tuple(_normalize(c)) for c in self.device_order}) != n:
+            raise bad("device_order", "device_order repeats a chip coordinate")
         if len(set(self.device_ids)) != n:
-            raise ValueError(f"{source}: device_ids repeats a device")
+            raise bad("device_ids", "device_ids repeats a device")
+        self._validate_workload(bad)
+        self._validate_slice(bad, n)
+
+    def _validate_workload(self, bad) -> None:
+        from aoizora.models import Candidate
+        from aoizora.models.strategies import validate as validate_candidate
+        from aoizora.models.wan21_config import geometry, get_config, resolutions_for
+
+        try:
+            get_config(self.model)
+        except ValueError as e:
+            raise bad("model", e) from None
+        if self.resolution not in resolutions_for(self.model):
+            allowed = ", ".join(resolutions_for(self.model))
+            raise bad("resolution", f"{self.resolution!r} is not one of {allowed}")
+        try:
+            tokens = geometry(self.model, self.resolution, self.frames).tokens
+        except ValueError as e:
+            raise bad("frames", e) from None
+        try:
+            cand = Candidate.parse(self.candidate)
+        except ValueError as e:
+            raise bad("candidate", e) from None
+        if list(cand.axis_names()) != self.axis_names or list(cand.mesh_shape()) != [
+            int(s) for s in self.mesh_shape
+        ]:
+            raise bad(
+                "candidate",
+                f"{self.candidate!r} is the mesh {list(cand.axis_names())} "
+                f"{list(cand.mesh_shape())}, but field mesh says {self.axis_names} "
+                f"{self.mesh_shape}",
+            )
+        if list(cand.weight_sharding) != list(self.weight_sharding):
+            raise bad(
+                "weight_sharding",
+                f"{self.weight_sharding} differs from the candidate's "
+                f"{list(cand.weight_sharding)} ({self.candidate!r})",
+            )
+        try:
+            validate_candidate(self.model, cand.num_devices(), cand, tokens)
+        except ValueError as e:
+            raise bad("candidate", e) from None
+        from aoizora.models.attention import ATTENTION_IMPLS
+
+        if self.attention not in ATTENTION_IMPLS:
+            raise bad("attention", f"{self.attention!r} is not one of {', '.join(ATTENTION_IMPLS)}")
+
+    def _validate_slice(self, bad, n: int) -> None:
+        import aoizora
+
+        try:
+            topo = aoizora.core().parse_slice_spec(self.topology)
+        except ValueError as e:
+            raise bad("topology", e) from None
+        if int(topo.num_devices) != n:
+            raise bad(
+                "mesh.shape",
+                f"{self.mesh_shape} has {n} devices but a {self.topology} slice has "
+                f"{topo.num_devices}",
+            )
+        dims = (list(topo.shape) + [1, 1])[:3]
+        cores = int(topo.cores_per_chip)
+        for i, (coords, dev) in enumerate(zip(self.device_order, self.device_ids, strict=True)):
+            key = list(_normalize(coords))
+            if any(c >= d for c, d in zip(key[:3], dims, strict=True)) or key[3] >= cores:
+                where = "x".join(map(str, dims)) + (
+                    f", {cores} cores per chip" if cores > 1 else ""
+                )
+                raise bad(
+                    f"device_order[{i}]",
+                    f"{coords} is not a chip on the {self.topology} slice ({where})",
+                )
+            if dev >= n:
+                raise bad(f"device_ids[{i}]", f"{dev} is not a device of {self.topology}")
+            want = list(topo.device_coords(dev))[:3] + [int(topo.core_on_chip(dev))]
+            if want != key:
+                raise bad(
+                    f"device_ids[{i}]",
+                    f"device {dev} is at {want} on {self.topology}, but device_order[{i}] "
+                    f"says {coords}",
+                )
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
@@ -122,12 +221,20 @@ def save_plan(plan: Plan, path: str | Path) -> None:
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Read and validate a plan.json written by ``aoizora plan``."""
+    """Read and validate a plan.json written by ``aoizora plan`` (ValueError naming the file and
+    the field; OSError when it cannot be read)."""
     path = Path(path)
+    data = path.read_bytes()
     try:
-        obj = json.loads(path.read_text())
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    try:
+        obj = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a plan: JSON nested too deeply") from None
     return Plan.from_json(obj, source=str(path))
 
 
@@ -156,6 +263,7 @@ def ordered_devices(plan: Plan, devices: Sequence) -> list:
     (the CPU backend, used for tests) are matched by device id instead.
     """
     devices = list(devices)
+    _check_device_kind(plan, devices)
     by_coords: dict[tuple[int, ...], Any] = {}
     for d in devices:
         key = _device_key(d)
@@ -169,15 +277,57 @@ def ordered_devices(plan: Plan, devices: Sequence) -> list:
                 have = sorted(by_coords)
                 raise ValueError(
                     f"plan wants a chip at {list(key)} but the runtime has none there "
-                    f"(devices at {[list(k) for k in have[:8]]}{'...' if len(have) > 8 else ''})"
+                    f"(devices at {[list(k) for k in have[:8]]}{'...' if len(have) > 8 else ''}"
+                    f"): {_host_note(plan, devices)}"
                 )
             out.append(by_coords[key])
         return out
     by_id = {int(d.id): d for d in devices}
     missing = [i for i in plan.device_ids if i not in by_id]
     if missing:
-        raise ValueError(f"plan wants device ids {missing} that the runtime does not have")
+        raise ValueError(
+            f"{_host_note(plan, devices)} (the plan wants device ids {missing[:8]}"
+            f"{'...' if len(missing) > 8 else ''}, which it lacks)"
+        )
     return [by_id[i] for i in plan.device_ids]
+
+
+# jax's device_kind of each generation's TPU (as libtpu reports them).
+_DEVICE_KINDS = {
+    "v4": "TPU v4",
+    "v5e": "TPU v5 lite",
+    "v5p": "TPU v5",
+    "v6e": "TPU v6 lite",
+    "tpu7x": "TPU7x",
+}
+
+
+def _slice_words(plan: Plan) -> str:
+    generation, _, shape = plan.topology.partition(":")
+    return f"a {generation} {shape} slice" if shape else f"a {plan.topology} slice"
+
+
+def _host_note(plan: Plan, devices: Sequence) -> str:
+    kinds = sorted({str(getattr(d, "device_kind", getattr(d, "platform", "?"))) for d in devices})
+    return (
+        f"this plan is for {_slice_words(plan)} ({len(plan.device_ids)} TPU devices) and this "
+        f"host has no such TPU devices (it has {len(devices)}: {', '.join(kinds) or 'none'})"
+    )
+
+
+def _check_device_kind(plan: Plan, devices: Sequence) -> None:
+    """TPU devices of another generation at the same coordinates are not the plan's slice."""
+    generation = plan.topology.partition(":")[0]
+    want = _DEVICE_KINDS.get(generation)
+    tpus = [d for d in devices if getattr(d, "platform", "") == "tpu"]
+    if want is None or not tpus:
+        return
+    kinds = sorted({str(getattr(d, "device_kind", "")) for d in tpus})
+    if want not in kinds:
+        raise ValueError(
+            f"this plan is for {_slice_words(plan)} ({want}) and this host has no such TPU "
+            f"devices (its TPUs are {', '.join(kinds)})"
+        )
 
 
 def mesh(plan: Plan, devices: Sequence | None = None):
