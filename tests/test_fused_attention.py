@@ -19,6 +19,8 @@ from aoizora.models.attention import (
     local_attention,
     pallas_block_attention,
     reference_block_attention,
+    splash_block_attention,
+    splash_block_sizes,
 )
 
 
@@ -132,5 +134,73 @@ def test_wan_workload_default_is_unchanged_and_pallas_is_recorded():
     assert wan_workload("wan2.1-tiny", "480p", attention="pallas").kwargs_dict()["attention"] == (
         "pallas"
     )
-    with pytest.raises(ValueError, match="allowed: jax, pallas"):
+    with pytest.raises(ValueError, match="allowed: splash, pallas, jax"):
         wan_workload("wan2.1-tiny", "480p", attention="cudnn")
+
+
+@pytest.mark.parametrize("lq,lk,masked", [(1000, 1300, True), (512, 512, False)])
+def test_splash_block_compiles_for_tpu(lq, lk, masked):
+    """The splash kernel call (q pre-scaled, lengths padded to its blocks, segment ids for padded
+    or invalid keys, the log-sum-exp residual kept) compiles for a v5e chip with the merge's
+    shapes, and the analyzer costs it from its shapes (splash declares no cost estimate)."""
+    from aoizora import _core
+    from aoizora.compiler.tpu_topology import tpu_devices
+
+    device = tpu_devices("v5e:2x2")[0]
+    sharding = jax.sharding.SingleDeviceSharding(device)
+    q = jax.ShapeDtypeStruct((1, lq, 2, 128), jnp.bfloat16, sharding=sharding)
+    kv = jax.ShapeDtypeStruct((1, lk, 2, 128), jnp.bfloat16, sharding=sharding)
+
+    def fn(q, k, v):
+        valid = (jnp.arange(lk) < lk - 7) if masked else None
+        return splash_block_attention(q, k, v, valid, generation="v5e")
+
+    lowered = jax.jit(fn).trace(q, kv, kv).lower(lowering_platforms=("tpu",))
+    o, lse = lowered.out_info
+    assert o.shape == (1, lq, 2, 128) and o.dtype == jnp.float32
+    assert lse.shape == (1, 2, lq) and lse.dtype == jnp.float32
+    text = lowered.compile().as_text()
+    assert "splash_mha_fwd" in text
+    bq, bkv, _ = splash_block_sizes("v5e", lq, lk, probe=False)
+    padded_q, padded_kv = -(-lq // bq) * bq, -(-lk // bkv) * bkv
+    analysis = _core.analyze_compiled_hlo(text, "splash_block")
+    assert analysis["flops"] >= 4 * 2 * padded_q * padded_kv * 128
+
+
+def test_splash_blocks_are_balanced_capped_and_known_per_generation():
+    # Published caps (v6e 3024/2048/1024), balanced: 4725 queries -> two blocks of 2432.
+    assert splash_block_sizes("v6e", 4725, 75600, probe=False) == (2432, 2048, 1024)
+    # Short sequences take one block rounded to the 128 lanes.
+    assert splash_block_sizes("v5e", 300, 512, probe=False) == (384, 512, 512)
+    for gen in ("v4", "v5e", "v5p", "v6e", "tpu7x"):
+        bq, bkv, bkvc = splash_block_sizes(gen, 18900, 75600, probe=False)
+        assert bq % 128 == 0 and bkvc % 128 == 0 and bkv % bkvc == 0
+    with pytest.raises(ValueError, match="'v3'"):
+        splash_block_sizes("v3", 128, 128)
+
+
+def test_splash_blocks_shrink_until_libtpu_fits_them():
+    """TPU7x's published 4864-query blocks exceed libtpu's default scoped VMEM at 1024-key
+    compute blocks: the probe halves the query block until the kernel compiles."""
+    unprobed = splash_block_sizes("tpu7x", 18900, 75600, probe=False)
+    probed = splash_block_sizes("tpu7x", 18900, 75600)
+    assert probed[0] < unprobed[0]
+    assert probed[1:] == unprobed[1:]
+
+
+def test_default_attention_is_what_users_run():
+    from aoizora.compiler.wan_workload import wan_workload
+    from aoizora.planner import PlanRequest
+
+    tpu = PlanRequest(compiler="tpu")
+    tpu.validate()
+    assert tpu.attention == "splash"
+    cpu = PlanRequest(compiler="cpu")
+    cpu.validate()
+    assert cpu.attention == "jax"
+    with pytest.raises(ValueError, match="needs --compiler tpu"):
+        PlanRequest(attention="splash", compiler="cpu").validate()
+    with pytest.raises(ValueError, match="TPU generation"):
+        wan_workload("wan2.1-tiny", "480p", attention="splash")
+    kwargs = wan_workload("wan2.1-tiny", "480p", attention="splash", tpu_generation="v6e")
+    assert kwargs.kwargs_dict()["tpu_generation"] == "v6e"

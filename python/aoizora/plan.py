@@ -40,7 +40,9 @@ class Plan:
     runner_ups: list[dict[str, Any]] = field(default_factory=list)
     baselines: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
-    attention: str = "jax"  # the model's attention: jax (blockwise) | pallas (fused TPU kernel)
+    # The model's attention: splash | pallas (fused TPU kernels) | jax (blockwise, plain JAX).
+    attention: str = "jax"
+    compute_source: str = "roofline"  # Q2's compute source: compiler (libtpu's cycles) | roofline
     schema: str = SCHEMA
 
     def to_json(self) -> dict[str, Any]:
@@ -52,6 +54,7 @@ class Plan:
             "topology": self.topology,
             "compiler": self.compiler,
             "attention": self.attention,
+            "compute_source": self.compute_source,
             "candidate": self.candidate,
             "mesh": {"axis_names": self.axis_names, "shape": self.mesh_shape},
             "weight_sharding": self.weight_sharding,
@@ -95,6 +98,7 @@ class Plan:
                 baselines=list(obj.get("baselines", [])),
                 stats=dict(obj.get("stats", {})),
                 attention=str(obj.get("attention", "jax")),
+                compute_source=str(obj.get("compute_source", "roofline")),
             )
         except KeyError as e:
             raise ValueError(f"{source}: missing field {e.args[0]!r}") from None

@@ -127,17 +127,25 @@ SourceTargetPairs LogicalPairs(const Instruction& op, const hlo::Module& module)
 
 }  // namespace
 
+bool IsAsyncWrapperStart(std::string_view opcode) {
+  return opcode == "async-start" || opcode == "call-start";
+}
+
+bool IsAsyncWrapperUpdate(std::string_view opcode) {
+  return opcode == "async-update" || opcode == "call-update";
+}
+
 CollectiveRole ClassifyCollective(const Instruction& instruction) {
   const std::string& op = instruction.opcode;
-  if (op == "async-start") {
+  if (IsAsyncWrapperStart(op)) {
     return WrappedInstruction(instruction) != nullptr ? CollectiveRole::kStart
                                                       : CollectiveRole::kNone;
   }
-  if (op == "async-update") return CollectiveRole::kUpdate;
-  if (op == "async-done") {
+  if (IsAsyncWrapperUpdate(op)) return CollectiveRole::kUpdate;
+  if (op == "async-done" || op == "call-done") {
     // Done of an async collective iff its start (through updates) wraps one.
     const Instruction* start = instruction.operands.empty() ? nullptr : instruction.operands[0];
-    while (start != nullptr && start->opcode == "async-update")
+    while (start != nullptr && IsAsyncWrapperUpdate(start->opcode))
       start = start->operands.empty() ? nullptr : start->operands[0];
     return start != nullptr && ClassifyCollective(*start) == CollectiveRole::kStart
                ? CollectiveRole::kDone
@@ -173,7 +181,7 @@ Result<std::optional<CollectiveOp>> ExtractCollective(const Instruction& instruc
     return std::optional<CollectiveOp>();
   const Instruction* op = &instruction;
   bool real_start = role == CollectiveRole::kStart;
-  if (instruction.opcode == "async-start") {
+  if (IsAsyncWrapperStart(instruction.opcode)) {
     op = WrappedInstruction(instruction);
     real_start = false;  // the wrapped op has its own (unwrapped) shapes
   } else if (role == CollectiveRole::kStart && (Stem(instruction.opcode) == "reduce-scatter" ||

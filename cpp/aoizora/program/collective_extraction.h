@@ -24,6 +24,12 @@ enum class CollectiveRole {
   kUpdate  // async-update (no traffic)
 };
 
+// Explicit async wrappers: `async-start` (calls=) and `call-start` (to_apply=; libtpu uses it to
+// run work such as all-gathers and copies on the SparseCore, async_execution_thread="sparsecore",
+// while the TensorCore goes on).
+bool IsAsyncWrapperStart(std::string_view opcode);
+bool IsAsyncWrapperUpdate(std::string_view opcode);
+
 CollectiveRole ClassifyCollective(const hlo::Instruction& instruction);
 
 // The collective an instruction performs (a sync op or an async start), or nullopt if it is not

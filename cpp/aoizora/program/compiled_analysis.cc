@@ -66,6 +66,10 @@ class Builder {
       return OkStatus();
     }
     if (op == "conditional") return AddConditional(instruction, multiplicity, depth);
+    // An async call without a collective (libtpu's SparseCore copies): it runs beside the
+    // TensorCore's instruction stream, so neither its start, update nor done is TensorCore
+    // compute. Its HBM traffic is not modelled (docs/hlo-analysis.md).
+    if (op == "call-start" || op == "call-update" || op == "call-done") return OkStatus();
     return AddCompute(instruction, multiplicity);
   }
 
@@ -85,7 +89,7 @@ class Builder {
   void CloseWindow(const Instruction& done,
                    std::unordered_map<const Instruction*, size_t>& open_starts) {
     const Instruction* start = done.operands.empty() ? nullptr : done.operands[0];
-    while (start != nullptr && (start->opcode == "async-update" ||
+    while (start != nullptr && (IsAsyncWrapperUpdate(start->opcode) ||
                                 ClassifyCollective(*start) == CollectiveRole::kUpdate))
       start = start->operands.empty() ? nullptr : start->operands[0];
     auto it = open_starts.find(start);

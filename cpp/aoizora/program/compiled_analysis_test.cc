@@ -316,6 +316,41 @@ ENTRY e {
   EXPECT_TRUE(cs[1].is_async);
 }
 
+TEST(CompiledAnalysis, SparseCoreCallsAreAsyncAndOffTheTensorCore) {
+  // As libtpu prints TPU7x modules: an all-gather and a copy offloaded to the SparseCore through
+  // call-start/call-done (to_apply=, async_execution_thread). The all-gather is an async
+  // collective whose window covers the multiply; the copy is not TensorCore compute.
+  auto a = Analyze(R"(HloModule m, num_partitions=8
+%gather (p: bf16[1,1280]) -> bf16[4,1280] {
+  %p = bf16[1,1280]{1,0} parameter(0)
+  ROOT %ag = bf16[4,1280]{1,0} all-gather(%p), channel_id=1, replica_groups={{0,1,2,3},{4,5,6,7}}, dimensions={0}, use_global_device_ids=true
+}, execution_thread="sparsecore"
+%relayout (q: bf16[4096,1280]) -> bf16[4096,1280] {
+  %q = bf16[4096,1280]{1,0} parameter(0)
+  ROOT %c = bf16[4096,1280]{0,1} copy(%q)
+}, execution_thread="sparsecore"
+ENTRY %e (x: bf16[1,1280], w: bf16[4096,1280], y: f32[128]) -> f32[128] {
+  %x = bf16[1,1280]{1,0} parameter(0)
+  %w = bf16[4096,1280]{1,0} parameter(1)
+  %y = f32[128]{0} parameter(2)
+  %ags = ((bf16[1,1280]{1,0}), bf16[4,1280]{1,0}) call-start(%x), async_execution_thread="sparsecore", to_apply=%gather
+  %cs = ((bf16[4096,1280]{1,0}), bf16[4096,1280]{0,1}) call-start(%w), async_execution_thread="sparsecore", to_apply=%relayout
+  %m = f32[128]{0} multiply(%y, %y)
+  %agd = bf16[4,1280]{1,0} call-done(%ags)
+  %cd = bf16[4096,1280]{0,1} call-done(%cs)
+  ROOT %r = f32[128]{0} add(%m, %y)
+})");
+  auto cs = Collectives(a.program);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].kind, CollectiveKind::kAllGather);
+  EXPECT_TRUE(cs[0].is_async);
+  EXPECT_DOUBLE_EQ(cs[0].payload_bytes, 4.0 * 1280 * 2);
+  EXPECT_EQ(cs[0].groups, (DeviceGroups{{0, 1, 2, 3}, {4, 5, 6, 7}}));
+  ASSERT_EQ(a.program.ops.size(), 3u);  // the all-gather, multiply, add: no copy, no call-done
+  EXPECT_EQ(cs[0].window_begin, 1);
+  EXPECT_EQ(cs[0].window_end, 2);
+}
+
 TEST(CompiledAnalysis, DeviceIdModes) {
   // replica_count=2, num_partitions=2: logical id = replica * 2 + partition.
   auto a = Analyze(R"(HloModule m, replica_count=2, num_partitions=2

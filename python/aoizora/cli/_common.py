@@ -93,3 +93,27 @@ def add_scenario_arguments(p) -> None:
         help="tpu: TPU compiler ahead of time (libtpu); cpu: labelled XLA CPU fallback",
     )
     p.add_argument("--cache-dir", default=None, help="compile cache (default ~/.cache/aoizora)")
+
+
+def add_model_source_arguments(p, attention: bool = True) -> None:
+    """--attention (what the planned program runs) and --compute (Q2's compute source)."""
+    from aoizora.planner.sources import COMPUTE_SOURCES, DEFAULT_COMPUTE
+
+    if attention:
+        p.add_argument(
+            "--attention",
+            choices=["splash", "pallas", "jax"],
+            default=None,
+            help="splash: the Pallas splash kernel (default on the TPU compiler, what production "
+            "TPU diffusion code runs); pallas: the Pallas flash kernel; jax: blockwise attention "
+            "in plain JAX (default and only choice on the CPU compiler). Baselines use the same.",
+        )
+    p.add_argument(
+        "--compute",
+        choices=list(COMPUTE_SOURCES),
+        default=DEFAULT_COMPUTE,
+        help="compute source of the step model: compiler = libtpu's own per-op cycle estimates "
+        "(ops without one, e.g. Pallas kernels, at the roofline); roofline = ours. Modules "
+        f"without estimates (CPU compiler) always use the roofline. Default: {DEFAULT_COMPUTE} "
+        "(docs/fidelity.md says why).",
+    )

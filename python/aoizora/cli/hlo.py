@@ -43,6 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--json", action="store_true", help="machine-readable output")
     a.add_argument("--groups", action="store_true", help="also print every collective's groups")
     a.add_argument(
+        "--compute",
+        choices=["compiler", "roofline"],
+        default="compiler",
+        help="with --topology: which compute source ranks and totals the ops (both are shown)",
+    )
+    a.add_argument(
         "--topology",
         help="slice spec (e.g. v5e:2x4): also predict the compute time per op on its chip",
     )
@@ -74,14 +80,26 @@ def _bytes(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def compute_profile(path: Path, topology: str, top: int) -> dict:
+def compute_profile(path: Path, topology: str, top: int, compute: str = "compiler") -> dict:
     """Predicted compute time per op of a compiled module on the topology's chip."""
     import aoizora
 
     if top < 0:
         raise ValueError(f"--top must be >= 0, got {top}")
     text = read_input_file(path)
-    return aoizora.core().compute_profile(text, topology, top=top, filename=str(path))
+    return aoizora.core().compute_profile(
+        text, topology, top=top, filename=str(path), compute=compute
+    )
+
+
+def compute_summary(profile: dict) -> dict:
+    """The module's compute under both sources (``compute`` in --json)."""
+    keys = ("roofline_seconds", "compiler_estimate_seconds", "ops_with_estimate")
+    out = {k: profile[k] for k in keys}
+    out["ops_without_estimate"] = profile["ops_without_estimate"]
+    out["source"] = profile["compute_source"]
+    out["seconds"] = profile["compute_seconds"]
+    return out
 
 
 def _print_profile(c, profile: dict) -> None:
@@ -89,14 +107,33 @@ def _print_profile(c, profile: dict) -> None:
 
     total = profile["compute_seconds"]
     share = (lambda s: f"{100 * s / total:.1f}%") if total > 0 else (lambda s: "-")
+    compiler = profile["compiler_estimate_seconds"]
     c.print(
-        f"predicted compute on {profile['topology']} ({profile['label']}): "
-        f"{total * 1e3:.2f} ms per step; ops with a matmul {share(profile['matmul_op_seconds'])}, "
-        f"memory-bound ops {share(profile['memory_bound_seconds'])}; the FLOP side alone "
+        f"predicted compute on {profile['topology']} ({profile['label']}, "
+        f"{profile['compute_source']} source): {total * 1e3:.2f} ms per step; ops with a matmul "
+        f"{share(profile['matmul_op_seconds'])}, memory-bound ops "
+        f"{share(profile['memory_bound_seconds'])}; the FLOP side alone "
         f"{profile['flop_seconds'] * 1e3:.2f} ms"
     )
+    c.print(
+        f"by source: compiler (libtpu's estimate; {profile['ops_with_estimate']} ops have one, "
+        f"{profile['ops_without_estimate']} at the roofline) "
+        + ("n/a (no estimates in this module)" if compiler is None else f"{compiler * 1e3:.2f} ms")
+        + f", roofline {profile['roofline_seconds'] * 1e3:.2f} ms"
+    )
     table = Table(title=f"slowest {len(profile['ops'])} of {profile['num_ops']} compute ops")
-    columns = ("op", "count", "ms each", "ms total", "share", "bound", "bytes", "S(1)")
+    columns = (
+        "op",
+        "count",
+        "ms each",
+        "compiler",
+        "roofline",
+        "ms total",
+        "share",
+        "bound",
+        "bytes",
+        "S(1)",
+    )
     for col in columns:
         table.add_column(col, overflow="fold")
     for op in profile["ops"]:
@@ -104,6 +141,10 @@ def _print_profile(c, profile: dict) -> None:
             op["name"] + (" (matmul)" if op["matmul"] else ""),
             f"{op['count']:g}",
             f"{op['seconds_each'] * 1e3:.3f}",
+            "-"
+            if op["compiler_seconds_each"] is None
+            else f"{op['compiler_seconds_each'] * 1e3:.3f}",
+            f"{op['roofline_seconds_each'] * 1e3:.3f}",
             f"{op['seconds'] * 1e3:.2f}",
             share(op["seconds"]),
             op["bound"],
@@ -115,11 +156,14 @@ def _print_profile(c, profile: dict) -> None:
 
 def run_analyze(args: argparse.Namespace) -> int:
     result = analyze_file(args.file)
-    profile = compute_profile(args.file, args.topology, args.top) if args.topology else None
+    profile = (
+        compute_profile(args.file, args.topology, args.top, args.compute) if args.topology else None
+    )
     if args.json:
         out = _json_report(result, args.groups)
         if profile is not None:
             out["compute_profile"] = profile
+            out["compute"] = compute_summary(profile)
         print_json(out)
         return 0
     from rich.table import Table

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import argparse
 
-from aoizora.cli._common import add_scenario_arguments, console, print_json
+from aoizora.cli._common import (
+    add_model_source_arguments,
+    add_scenario_arguments,
+    console,
+    print_json,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,13 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_scenario_arguments(p)
     p.add_argument("--mode", choices=["exact", "topk"], default="exact")
-    p.add_argument(
-        "--attention",
-        choices=["jax", "pallas"],
-        default="jax",
-        help="jax: blockwise attention in plain JAX; pallas: the fused Pallas TPU "
-        "flash-attention kernel (TPU compiler only). Baselines use the same.",
-    )
+    add_model_source_arguments(p)
     p.add_argument("--k", type=int, default=4, help="candidates to compile in topk mode")
     p.add_argument("--workers", type=int, default=None, help="parallel compiles (default: cores)")
     p.add_argument(
@@ -69,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         k=args.k,
         compiler=args.compiler,
         attention=args.attention,
+        compute=args.compute,
         workers=args.workers,
         oracle=args.oracle,
         cache_dir=args.cache_dir,

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import argparse
 
-from aoizora.cli._common import add_scenario_arguments, console, print_json
+from aoizora.cli._common import (
+    add_model_source_arguments,
+    add_scenario_arguments,
+    console,
+    print_json,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,12 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", required=True, help='degrees, e.g. "cfg=2,ulysses=4"')
     p.add_argument("--weights-sharded-over", default="", help='axes, e.g. "ulysses"')
     p.add_argument("--placement", choices=["jax", "best", "ids"], default="jax")
-    p.add_argument(
-        "--attention",
-        choices=["jax", "pallas"],
-        default="jax",
-        help="jax: blockwise attention in plain JAX; pallas: the fused Pallas TPU kernel",
-    )
+    add_model_source_arguments(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             placement=args.placement,
             compiler=args.compiler,
             attention=args.attention,
+            compute=args.compute,
             cache_dir=args.cache_dir,
         )
     )
@@ -57,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(out)
         return 0
     c = console()
-    c.print(f"{out['candidate']} on {out['topology']} ({out['compiler']})")
+    c.print(
+        f"{out['candidate']} on {out['topology']} ({out['compiler']} compiler, "
+        f"{out['attention']} attention, compute from the {out['compute_source']} source)"
+    )
     c.print(
         f"predicted step latency with {out['placement']}: {out['seconds'] * 1e3:.2f} ms "
         f"(model prediction); best placement: {out['best_placement_seconds'] * 1e3:.2f} ms"

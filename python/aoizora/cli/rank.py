@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aoizora.cli._common import (
     PREDICTION_LABEL,
+    add_model_source_arguments,
     console,
     int_arg,
     print_json,
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-jax", action="store_true", help="skip the jax.make_mesh baseline (needs libtpu)"
     )
+    add_model_source_arguments(p, attention=False)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -156,6 +158,7 @@ def rank(
     top: int = 10,
     exhaustive_limit: int = 200000,
     with_jax: bool = True,
+    compute: str = "compiler",
 ) -> dict:
     """The ranking as the JSON report; ValueError for bad input."""
     import aoizora
@@ -180,6 +183,7 @@ def rank(
         exhaustive_limit=exhaustive_limit,
         baselines=baselines,
         filename=str(hlo),
+        compute=compute,
     )
     report = {k: v for k, v in result.items() if k != "baselines"}
     report["label"] = PREDICTION_LABEL
@@ -209,7 +213,14 @@ def run(args: argparse.Namespace) -> int:
     mesh = parse_mesh(args.mesh)
     names = parse_axis_names(args.axis_names, mesh)
     report = rank(
-        args.hlo, args.topology, mesh, names, args.top, args.exhaustive_limit, not args.no_jax
+        args.hlo,
+        args.topology,
+        mesh,
+        names,
+        args.top,
+        args.exhaustive_limit,
+        not args.no_jax,
+        compute=args.compute,
     )
     if args.json:
         print_json(report)
@@ -223,7 +234,10 @@ def run(args: argparse.Namespace) -> int:
         f"{report['distinct_count']} distinct, {report['reduced_count']} after symmetry "
         f"reduction{' (truncated, + local search)' if report['truncated'] else ''}"
     )
-    c.print(f"step latency: [italic]{PREDICTION_LABEL}[/italic] (Q2)")
+    c.print(
+        f"step latency: [italic]{PREDICTION_LABEL}[/italic] (Q2; compute from the "
+        f"{report['compute_source']} source)"
+    )
     table = Table(show_lines=False)
     for col in ("rank", "step", "exposed comm", "by axis", "placement", "device order"):
         table.add_column(col)

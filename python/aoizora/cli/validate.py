@@ -3,8 +3,12 @@
 Each row is a measurement from shared/reference/tpu-hardware.md (sections 4 and 4b) with the
 model's prediction for the same setup and the relative error (prediction / measured - 1). Rows
 marked ``fitted`` were used to set a constant of the chip table (docs/hardware-constants.md);
-``held-out`` rows were not, and are the real check. Whole-step results (V4, V6-V9) need the
-step-latency model and are listed as out of scope here. Errors are printed as they are.
+``held-out`` rows were not, and are the real check. Errors are printed as they are.
+
+The end-to-end section (E1-E7, shared/reference/end-to-end-measurements.md) holds the whole step
+model to whole denoising steps measured on TPU7x: each is compiled ahead of time with the same
+model, resolution, chips, strategy and attention as measured (cached; minutes when cold) and
+predicted under both compute sources. None of them was fitted. ``--no-end-to-end`` skips it.
 """
 
 from __future__ import annotations
@@ -432,6 +436,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--no-end-to-end",
+        action="store_true",
+        help="skip the whole-step section (it compiles Wan 2.1 14B for TPU7x when not cached)",
+    )
+    p.add_argument("--cache-dir", default=None, help="compile cache (default ~/.cache/aoizora)")
     p.set_defaults(run=run)
 
 
@@ -445,8 +455,60 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.3g}"
 
 
+def end_to_end(cache_dir: str | None, show_progress: bool) -> dict[str, Any]:
+    from aoizora.compiler import env
+
+    env.configure()
+    from aoizora.planner import end_to_end as e2e
+    from aoizora.planner.progress import Progress
+
+    total = len(e2e.scenarios())
+    with Progress(enabled=show_progress) as progress, progress.stage("end-to-end", total) as tick:
+        return e2e.evaluate(e2e.default_predict(cache_dir), on_scenario=tick)
+
+
+def _print_end_to_end(c, e2e: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"whole denoising steps, measured vs predicted ({PREDICTION_LABEL})")
+    for col in ("id", "setup", "measured", "compiler", "err", "roofline", "err", "kind"):
+        table.add_column(col, overflow="fold")
+    for r in e2e["points"]:
+        unit = "s" if r["unit"] == "s" else "ratio"
+
+        def value(x, unit=unit):
+            if x is None:
+                return "-"
+            return f"{x:.3f} s" if unit == "s" else f"{x:.3f}"
+
+        def err(x):
+            return "-" if x is None else f"{x:+.0%}"
+
+        table.add_row(
+            r["id"],
+            r["setup"],
+            value(r["measured"]),
+            value(r["predicted"]["compiler"]),
+            err(r["relative_error"]["compiler"]),
+            value(r["predicted"]["roofline"]),
+            err(r["relative_error"]["roofline"]),
+            r["bound"] + (f"; {r['note']}" if r["note"] else ""),
+        )
+    c.print(table)
+    for source, s in e2e["summary"].items():
+        if s["mean_abs_relative_error"] is None:
+            continue
+        c.print(
+            f"{source} source: mean |error| {s['mean_abs_relative_error']:.0%}, max "
+            f"{s['max_abs_relative_error']:.0%} over {s['points']} per-step points (none fitted); "
+            f"{s['within_25_percent']} within 25%; {s['above_upper_bound']} above an upper bound"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     report = evaluate()
+    if not args.no_end_to_end:
+        report["end_to_end"] = end_to_end(args.cache_dir, show_progress=not args.json)
     if args.json:
         print_json(report)
         return 0
@@ -476,4 +538,6 @@ def run(args: argparse.Namespace) -> int:
         f"fixed per-collective latency: table {fit['table'] * 1e6:.2f} us, least squares on "
         f"{', '.join(fit['points'])}: {fit['least_squares_on_fitted_points'] * 1e6:.2f} us"
     )
+    if "end_to_end" in report:
+        _print_end_to_end(c, report["end_to_end"])
     return 0

@@ -5,12 +5,25 @@ from __future__ import annotations
 from aoizora.compiler.job import WAN_FACTORY, Workload
 
 
-def wan_workload(model: str, resolution: str, frames: int = 81, attention: str = "jax") -> Workload:
+def wan_workload(
+    model: str,
+    resolution: str,
+    frames: int = 81,
+    attention: str = "jax",
+    tpu_generation: str = "",
+) -> Workload:
     """The job spec for ``model`` (e.g. ``wan2.1-t2v-14b``) at ``resolution`` and ``frames``;
-    ``attention="pallas"`` uses the fused TPU kernel (the default workload is unchanged)."""
+    ``attention`` "splash" (needs ``tpu_generation``, e.g. "v5e") or "pallas" uses a fused TPU
+    kernel; "jax" (plain-JAX blockwise attention) keeps the workload's original key."""
     from aoizora.models.attention import check_attention_impl
 
-    extra = {} if check_attention_impl(attention) == "jax" else {"attention": attention}
+    extra: dict = {}
+    if check_attention_impl(attention) != "jax":
+        extra["attention"] = attention
+    if attention == "splash":
+        if not tpu_generation:
+            raise ValueError("splash attention needs the TPU generation for its block sizes")
+        extra["tpu_generation"] = tpu_generation
     return Workload.of(WAN_FACTORY, model=model, resolution=resolution, frames=frames, **extra)
 
 
@@ -22,6 +35,7 @@ def wan_step(
     resolution: str = "480p",
     frames: int = 81,
     attention: str = "jax",
+    tpu_generation: str = "",
 ):
     """Factory: ``aoizora.models.step_lowerable`` for the candidate's text form."""
     if model is None:
@@ -29,5 +43,11 @@ def wan_step(
     from aoizora.models import Candidate, step_lowerable
 
     return step_lowerable(
-        model, resolution, frames, Candidate.parse(candidate), mesh, attention=attention
+        model,
+        resolution,
+        frames,
+        Candidate.parse(candidate),
+        mesh,
+        attention=attention,
+        tpu_generation=tpu_generation,
     )

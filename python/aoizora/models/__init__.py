@@ -31,15 +31,23 @@ def step_lowerable(
     candidate: Candidate,
     mesh: Any,
     attention: str = "jax",
+    tpu_generation: str = "",
 ) -> tuple[Callable, tuple]:
     """``(jitted_fn, abstract_args)`` for one denoising step (both CFG passes) of ``model`` under
     ``candidate`` on ``mesh`` (a ``jax.sharding.Mesh`` or ``AbstractMesh`` whose axis names are
     ``candidate.axis_names()``). ``jitted_fn.lower(*abstract_args)`` needs no real arrays.
-    ``attention="pallas"`` uses the fused TPU flash-attention kernel (TPU compiles only)."""
+    ``attention="splash"`` (block sizes for ``tpu_generation``) or ``"pallas"`` use a fused TPU
+    kernel (TPU compiles only); ``"jax"`` is blockwise attention in plain JAX."""
     from aoizora.models import wan21_step
 
     return wan21_step.step_lowerable(
-        model, resolution, frames, candidate, mesh, attention=attention
+        model,
+        resolution,
+        frames,
+        candidate,
+        mesh,
+        attention=attention,
+        tpu_generation=tpu_generation,
     )
 
 

@@ -9,6 +9,7 @@ an all-masked chunk is harmless because its weight is rescaled to zero once a va
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -211,18 +212,67 @@ def _balanced_block(n: int, cap: int, unit: int) -> int:
     return _round_up(-(-n // count), unit)
 
 
-def splash_block_sizes(generation: str, q_len: int, kv_len: int) -> tuple[int, int, int]:
+def splash_block_sizes(
+    generation: str, q_len: int, kv_len: int, head_dim: int = 128, probe: bool = True
+) -> tuple[int, int, int]:
     """(block_q, block_kv, block_kv_compute) for one splash call on ``generation``: the
     published tuned sizes as caps, balanced over the sequence so that padding stays small
-    (e.g. 4725 local queries on v6e: two blocks of 2432, not one of 3024 plus 1701 padding)."""
+    (e.g. 4725 local queries on v6e: two blocks of 2432, not one of 3024 plus 1701 padding).
+    Published sizes assume a raised scoped-VMEM limit (a libtpu flag the recipes set); with
+    ``probe`` the query block is halved until libtpu compiles the kernel within its default
+    limit (one tiny one-device compile per block shape, cached)."""
     if generation not in SPLASH_BLOCKS:
         known = ", ".join(sorted(SPLASH_BLOCKS))
         raise ValueError(f"no splash block sizes for TPU generation {generation!r}; known: {known}")
     cap_q, cap_kv, cap_kv_compute = SPLASH_BLOCKS[generation]
-    block_q = _balanced_block(q_len, cap_q, _LANE)
-    kv_compute = _balanced_block(kv_len, cap_kv_compute, _LANE)
-    block_kv = _balanced_block(kv_len, cap_kv, kv_compute)  # a multiple of the compute block
-    return block_q, block_kv, kv_compute
+    while True:
+        block_q = _balanced_block(q_len, cap_q, _LANE)
+        kv_compute = _balanced_block(kv_len, cap_kv_compute, _LANE)
+        block_kv = _balanced_block(kv_len, cap_kv, kv_compute)  # a multiple of the compute block
+        if (
+            not probe
+            or cap_q <= _LANE
+            or _splash_fits(generation, block_q, block_kv, kv_compute, head_dim)
+        ):
+            return block_q, block_kv, kv_compute
+        cap_q //= 2
+
+
+_PROBE_SLICES = {
+    "v4": "v4:2x2x1",
+    "v5e": "v5e:2x2",
+    "v5p": "v5p:2x2x1",
+    "v6e": "v6e:2x2",
+    "tpu7x": "tpu7x:2x2x1",
+}
+
+
+@functools.cache
+def _splash_fits(generation: str, block_q: int, block_kv: int, kv_compute: int, head_dim: int):
+    """Whether libtpu compiles one splash call with these blocks within its scoped VMEM."""
+    import numpy as np
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    from aoizora.compiler.tpu_topology import tpu_devices
+
+    device = tpu_devices(_PROBE_SLICES[generation])[0]
+    one = NamedSharding(Mesh(np.array([device]), ("one",)), PartitionSpec())
+
+    def arg(n):
+        return jax.ShapeDtypeStruct((1, n, 1, head_dim), jnp.bfloat16, sharding=one)
+
+    def call(q, k, v):
+        return splash_block_attention(
+            q, k, v, None, generation=generation, blocks=(block_q, block_kv, kv_compute)
+        )
+
+    try:
+        jax.jit(call).lower(arg(block_q), arg(block_kv), arg(block_kv)).compile()
+    except Exception as e:  # noqa: BLE001 - only the VMEM refusal means "does not fit"
+        if "vmem" in str(e).lower():
+            return False
+        raise
+    return True
 
 
 def _round_up(n: int, m: int) -> int:
@@ -273,7 +323,7 @@ def pallas_block_attention(q, k, v, valid):
     return o, lse
 
 
-def splash_block_attention(q, k, v, valid, *, generation: str):
+def splash_block_attention(q, k, v, valid, *, generation: str, blocks=None):
     """``pallas_block_attention`` with the splash kernel
     (jax.experimental.pallas.ops.tpu.splash_attention, what production TPU diffusion code runs),
     block sizes per ``generation`` (``splash_block_sizes``). q is pre-scaled by 1/sqrt(d) as
@@ -284,7 +334,7 @@ def splash_block_attention(q, k, v, valid, *, generation: str):
 
     b, lq, h, d = q.shape
     lk = k.shape[1]
-    block_q, block_kv, kv_compute = splash_block_sizes(generation, lq, lk)
+    block_q, block_kv, kv_compute = blocks or splash_block_sizes(generation, lq, lk, d)
     lq_p, lk_p = _round_up(lq, block_q), _round_up(lk, block_kv)
     mask = sm.MultiHeadMask([sm.FullMask((lq_p, lk_p)) for _ in range(h)])
     blocks = sk.BlockSizes(block_q=block_q, block_kv=block_kv, block_kv_compute=kv_compute)

@@ -10,6 +10,7 @@ residual stream, norm statistics, modulation, time embedding and head in fp32.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -18,11 +19,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from aoizora.models.attention import (
+    FUSED_IMPLS,
     check_attention_impl,
     fused_local_attention,
     fused_ring_attention,
     local_attention,
+    pallas_block_attention,
     ring_attention,
+    splash_block_attention,
+    splash_block_sizes,
 )
 from aoizora.models.candidate import Candidate
 from aoizora.models.wan21_config import (
@@ -52,7 +57,10 @@ class Layout:
     tokens: int  # L (valid tokens)
     padded_tokens: int  # L_pad, a multiple of seq_degree
     unroll: bool = False
-    attention: str = "jax"  # "jax": blockwise in plain JAX; "pallas": the fused TPU kernel
+    # "splash" / "pallas": a fused Pallas TPU kernel (splash with per-generation block sizes, or
+    # the flash kernel); "jax": blockwise attention in plain JAX (runs on any compiler).
+    attention: str = "jax"
+    tpu_generation: str = ""  # the splash kernel's block sizes depend on it
 
     @property
     def local_tokens(self) -> int:
@@ -60,7 +68,11 @@ class Layout:
 
     @staticmethod
     def make(
-        cand: Candidate, geo: Geometry, unroll: bool = False, attention: str = "jax"
+        cand: Candidate,
+        geo: Geometry,
+        unroll: bool = False,
+        attention: str = "jax",
+        tpu_generation: str = "",
     ) -> Layout:
         outer = next((a for a in ("ring", "kv_gather") if cand.degree(a) > 1), None)
         s = cand.sequence_degree()
@@ -79,7 +91,14 @@ class Layout:
             padded_tokens=math.ceil(geo.tokens / s) * s,
             unroll=unroll,
             attention=check_attention_impl(attention),
+            tpu_generation=_check_generation(attention, tpu_generation),
         )
+
+
+def _check_generation(attention: str, generation: str) -> str:
+    if attention == "splash":
+        splash_block_sizes(generation, 128, 128)  # raises for an unknown generation
+    return generation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,10 +241,17 @@ def _axis_linear_index(axes: tuple[str, ...], lay: Layout):
 # Attention under the sequence strategies.
 
 
+def _kernel(lay: Layout):
+    """The fused kernel's block function (q, k, v, valid) -> (o, lse) for the layout."""
+    if lay.attention == "splash":
+        return functools.partial(splash_block_attention, generation=lay.tpu_generation)
+    return pallas_block_attention
+
+
 def _attend(q, k, v, valid, cfg: WanConfig, lay: Layout):
     """Attention of local q over all of k/v with the layout's implementation."""
-    if lay.attention == "pallas":
-        return fused_local_attention(q, k, v, valid)
+    if lay.attention in FUSED_IMPLS:
+        return fused_local_attention(q, k, v, valid, block=_kernel(lay))
     return local_attention(
         q, k, v, valid, q_chunk=cfg.q_chunk, kv_chunk=cfg.kv_chunk, unroll=lay.unroll
     )
@@ -246,9 +272,10 @@ def _self_attention(q, k, v, cfg: WanConfig, lay: Layout):
         return (start + jnp.arange(n)) < lay.tokens if padded else None
 
     if lay.outer_axis == "ring":
-        ring = fused_ring_attention if lay.attention == "pallas" else ring_attention
+        fused = lay.attention in FUSED_IMPLS
+        ring = fused_ring_attention if fused else ring_attention
         chunks = {"q_chunk": cfg.q_chunk, "kv_chunk": cfg.kv_chunk}
-        extra = {} if lay.attention == "pallas" else chunks
+        extra = {"block": _kernel(lay)} if fused else chunks
         o = ring(
             q,
             k,

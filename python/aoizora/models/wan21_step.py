@@ -45,15 +45,19 @@ def build_step(
     mesh: Any,
     unroll: bool = False,
     attention: str = "jax",
+    tpu_generation: str = "",
 ) -> tuple[Callable, WanConfig, Layout, dict]:
     """(jitted step, config, layout, specs). ``unroll`` unrolls every scan (for FLOP checks:
     XLA's cost analysis counts a while-loop body once). ``attention``: "jax" (blockwise, plain
-    JAX, runs anywhere) or "pallas" (the fused TPU flash-attention kernel; TPU compiles only)."""
+    JAX, runs anywhere), "splash" (the splash kernel, block sizes for ``tpu_generation``) or
+    "pallas" (the Pallas flash-attention kernel); the kernels are for TPU compiles only."""
     cfg = get_config(model)
     geo = geometry(model, resolution, frames)
     check_candidate(cfg, candidate)
     _check_mesh(candidate, mesh)
-    lay = Layout.make(candidate, geo, unroll=unroll, attention=attention)
+    lay = Layout.make(
+        candidate, geo, unroll=unroll, attention=attention, tpu_generation=tpu_generation
+    )
     pspecs = param_specs(cfg, lay)
     cfg_spec = P(lay.cfg_axis)
     seq = lay.seq_axes if len(lay.seq_axes) > 1 else (lay.seq_axes[0] if lay.seq_axes else None)
@@ -109,10 +113,25 @@ def _abstract_args(cfg, model, resolution, frames, mesh, specs, dtype) -> tuple:
 
 
 def step_lowerable(
-    model, resolution, frames, candidate, mesh, dtype="bfloat16", unroll=False, attention="jax"
+    model,
+    resolution,
+    frames,
+    candidate,
+    mesh,
+    dtype="bfloat16",
+    unroll=False,
+    attention="jax",
+    tpu_generation="",
 ):
     fn, cfg, _, specs = build_step(
-        model, resolution, frames, candidate, mesh, unroll=unroll, attention=attention
+        model,
+        resolution,
+        frames,
+        candidate,
+        mesh,
+        unroll=unroll,
+        attention=attention,
+        tpu_generation=tpu_generation,
     )
     if dtype not in _DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; allowed: {', '.join(_DTYPES)}")

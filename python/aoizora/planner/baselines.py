@@ -132,7 +132,7 @@ def oracle(p, tick) -> dict[str, Any]:
             continue
         cand = rec.candidate
         res = p.core.placement_oracle(
-            rec.compile.hlo_text, p.topology_name, list(cand.mesh_shape())
+            rec.compile.hlo_text, p.topology_name, list(cand.mesh_shape()), compute=p.req.compute
         )
         p.placements_scored += int(res["reduced_count"])
         swings.append((rec.label, res["worst_seconds"] / res["best_seconds"]))

@@ -14,6 +14,12 @@ from typing import Any
 
 from aoizora.plan import PREDICTION_NOTE, Plan
 from aoizora.planner.progress import Progress
+from aoizora.planner.sources import (
+    DEFAULT_COMPUTE,
+    check_compute,
+    resolve_attention,
+    tpu_generation,
+)
 
 
 @dataclass
@@ -25,7 +31,10 @@ class PlanRequest:
     mode: str = "exact"  # exact | topk
     k: int = 4
     compiler: str = "tpu"  # tpu (AOT through libtpu) | cpu (labelled fallback)
-    attention: str = "jax"  # jax (blockwise, plain JAX) | pallas (fused TPU kernel)
+    # splash | pallas (fused TPU kernels) | jax (blockwise, plain JAX); None: what users run on
+    # the compiler (splash on TPU, jax on CPU), resolved by validate().
+    attention: str | None = None
+    compute: str = DEFAULT_COMPUTE  # Q2's compute source: compiler (libtpu's cycles) | roofline
     workers: int | None = None  # parallel compiles; default: CPU count
     timeout_s: float = 1800.0
     oracle: bool = False  # ablation (e): compile every candidate, score every permutation
@@ -39,9 +48,8 @@ class PlanRequest:
             raise ValueError(f"--k must be >= 1, got {self.k}")
         if self.compiler not in ("tpu", "cpu"):
             raise ValueError(f"unknown --compiler {self.compiler!r}; use tpu or cpu")
-        from aoizora.models.attention import check_attention_impl
-
-        check_attention_impl(self.attention, self.compiler)
+        self.attention = resolve_attention(self.attention, self.compiler)
+        check_compute(self.compute)
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {self.workers}")
 
@@ -96,7 +104,13 @@ class _Planner:
         self.topology = _core.parse_slice_spec(req.topology)  # validates the slice
         self.topology_name = str(req.topology)
         self.num_devices = int(self.topology.num_devices)
-        self.workload = wan_workload(req.model, req.resolution, req.frames, req.attention)
+        self.workload = wan_workload(
+            req.model,
+            req.resolution,
+            req.frames,
+            req.attention,
+            tpu_generation=tpu_generation(self.topology_name),
+        )
         self.cache = CompileCache(req.cache_dir) if req.cache_dir else None
         self.records: list[CandidateRecord] = []
         self.placements_scored = 0
@@ -127,7 +141,9 @@ class _Planner:
                     low = adapter.lower(
                         rec.candidate, workload=self.workload, compiler=self.req.compiler
                     )
-                    rec.q1 = self.core.q1_bound(low.hlo_text, self.topology_name)
+                    rec.q1 = self.core.q1_bound(
+                        low.hlo_text, self.topology_name, compute=self.req.compute
+                    )
                 except Exception as e:  # noqa: BLE001 - one candidate fails, not the plan
                     rec.status, rec.failure = "failed", f"lowering: {type(e).__name__}: {e}"
                     tick(f"{rec.label}: lowering failed")
@@ -211,6 +227,7 @@ class _Planner:
             list(cand.axis_names()),
             top=self.req.top_placements,
             baselines=[jax_coords] if jax_coords is not None else [],
+            compute=self.req.compute,
         )
         self.placements_scored += (
             int(ranking["reduced_count"]) + int(ranking["local_search_evaluations"]) + 1
@@ -245,6 +262,7 @@ class _Planner:
             list(cand.mesh_shape()),
             list(cand.axis_names()),
             coords,
+            compute=self.req.compute,
         )
 
     def record_for(self, candidate) -> CandidateRecord | None:
@@ -378,6 +396,7 @@ def _make_plan(p: _Planner, best: CandidateRecord, baselines, stats, oracle) -> 
         topology=p.topology_name,
         compiler=best.compile.compiler,
         attention=p.req.attention,
+        compute_source=top["breakdown"].get("compute_source", p.req.compute),
         candidate=best.label,
         axis_names=list(best.candidate.axis_names()),
         mesh_shape=list(best.candidate.mesh_shape()),

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aoizora.plan import PREDICTION_NOTE
+from aoizora.planner.sources import (
+    DEFAULT_COMPUTE,
+    check_compute,
+    resolve_attention,
+    tpu_generation,
+)
 
 
 @dataclass
@@ -19,7 +25,8 @@ class PredictRequest:
     weights_sharded_over: str = ""  # "cfg,ulysses"
     placement: str = "jax"  # jax | best | ids
     compiler: str = "tpu"
-    attention: str = "jax"  # jax | pallas
+    attention: str | None = None  # splash | pallas | jax; None: splash on TPU, jax on CPU
+    compute: str = DEFAULT_COMPUTE  # compiler | roofline
     cache_dir: str | None = None
     timeout_s: float = 1800.0
 
@@ -39,12 +46,13 @@ def predict(req: PredictRequest) -> dict[str, Any]:
     topo = _core.parse_slice_spec(req.topology)
     cand = Candidate.parse(req.strategy, req.weights_sharded_over)
     validate(req.model, int(topo.num_devices), cand)
-    from aoizora.models.attention import check_attention_impl
-
-    check_attention_impl(req.attention, req.compiler)
-    workload = wan_workload(req.model, req.resolution, req.frames, req.attention)
+    attention = resolve_attention(req.attention, req.compiler)
+    compute = check_compute(req.compute)
+    workload = wan_workload(
+        req.model, req.resolution, req.frames, attention, tpu_generation(req.topology)
+    )
     low = adapter.lower(cand, workload=workload, compiler=req.compiler)
-    q1 = _core.q1_bound(low.hlo_text, req.topology)
+    q1 = _core.q1_bound(low.hlo_text, req.topology, compute=compute)
     job = adapter.make_job(cand, req.topology, workload=workload, compiler=req.compiler)
     cache = CompileCache(req.cache_dir) if req.cache_dir else None
     res = adapter.compile_jobs([job], workers=1, timeout_s=req.timeout_s, cache=cache)[0]
@@ -53,7 +61,7 @@ def predict(req: PredictRequest) -> dict[str, Any]:
         "resolution": req.resolution,
         "topology": req.topology,
         "candidate": cand.label(),
-        "attention": req.attention,
+        "attention": attention,
         "compiler": res.compiler,
         "q1_seconds": q1["seconds"],
         "note": PREDICTION_NOTE,
@@ -69,7 +77,9 @@ def predict(req: PredictRequest) -> dict[str, Any]:
         out["peak_bytes_per_chip"] = res.memory.peak_bytes
         out["fits"] = res.memory.fits
     shape, names = list(cand.mesh_shape()), list(cand.axis_names())
-    ranking = _core.rank_placements(res.hlo_text, req.topology, shape, names, top=1)
+    ranking = _core.rank_placements(
+        res.hlo_text, req.topology, shape, names, top=1, compute=compute
+    )
     best = ranking["placements"][0]
     if req.placement == "best":
         coords, how = best["device_order"], "best placement (searched)"
@@ -85,11 +95,14 @@ def predict(req: PredictRequest) -> dict[str, Any]:
         if not order.ok:
             raise ValueError(f"jax.make_mesh cannot place {shape} on {req.topology}: {order.error}")
         coords, how = order.device_coords(), "jax.make_mesh"
-    scored = _core.score_placement(res.hlo_text, req.topology, shape, names, coords)
+    scored = _core.score_placement(
+        res.hlo_text, req.topology, shape, names, coords, compute=compute
+    )
     out.update(
         {
             "placement": how,
             "seconds": scored["seconds"],
+            "compute_source": scored["compute_source"],
             "breakdown": scored,
             "device_order": coords,
             "best_placement_seconds": best["seconds"],
