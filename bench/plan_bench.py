@@ -4,15 +4,20 @@ results table, bench/results/plan.md and plan.csv.
     .venv/bin/python bench/plan_bench.py                    # every scenario, topk k=4
     .venv/bin/python bench/plan_bench.py --only 1.3b-v5e-2x4 --mode exact --oracle
 
-Each scenario runs twice: cold (an empty compile cache in build/bench-cache/<scenario>) and warm
-(the same cache). Latencies are model predictions (AoiZora's Q2), never measurements; planning
-wall times are measured on this host (2 cores) and say so. Progress goes to stderr.
+Each scenario runs cold (an empty compile cache in build/bench-cache/<scenario>) and warm (the same
+cache) under the default compute source, then once more under the other source (compiler: libtpu's
+per-op cycle estimates; roofline: ours) to show what the source changes: ours and every baseline
+under both, the Spearman rank correlation of the two sources over every compiled candidate, and
+whether the chosen plan changes. Latencies are model predictions (AoiZora's Q2), never
+measurements; planning wall times are measured on this host (2 cores) and say so. Progress goes
+to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import platform
@@ -42,6 +47,8 @@ COLUMNS = [
     "topology",
     "mode",
     "compiler",
+    "attention",
+    "compute_source",
     "xla_autosharding_ms",
     "maxdiffusion_ms",
     "wan_official_ms",
@@ -62,6 +69,14 @@ COLUMNS = [
     "placements_scored",
     "plan_wall_cold_s",
     "plan_wall_warm_s",
+    "other_source",
+    "other_xla_autosharding_ms",
+    "other_maxdiffusion_ms",
+    "other_wan_official_ms",
+    "other_ours_ms",
+    "other_ours_candidate",
+    "plan_changes_with_source",
+    "sources_spearman",
 ]
 
 
@@ -89,7 +104,9 @@ def run_scenario(name: str, args) -> dict:
     from aoizora.planner.report import best_existing, write_outputs
 
     model, res, topo = SCENARIOS[name]
-    cache = ROOT / "build" / "bench-cache" / (name + ("" if args.attention == "jax" else "-pallas"))
+    cache = (
+        ROOT / "build" / "bench-cache" / (name + (f"-{args.attention}" if args.attention else ""))
+    )
     if not args.keep_cache and cache.exists():
         shutil.rmtree(cache)
     prefilled = cache.exists() and any(cache.rglob("*.json"))
@@ -103,6 +120,7 @@ def run_scenario(name: str, args) -> dict:
         cache_dir=str(cache),
         compiler=args.compiler,
         attention=args.attention,
+        compute=args.compute,
     )
     print(f"== {name}: cold", file=sys.stderr, flush=True)
     with Progress(True) as pr:
@@ -110,6 +128,10 @@ def run_scenario(name: str, args) -> dict:
     print(f"== {name}: warm", file=sys.stderr, flush=True)
     with Progress(True) as pr:
         warm = run_plan(req, pr)
+    other = "roofline" if req.compute == "compiler" else "compiler"
+    print(f"== {name}: {other} compute source", file=sys.stderr, flush=True)
+    with Progress(True) as pr:
+        alt = run_plan(dataclasses.replace(req, compute=other), pr)
     oracle = None
     if args.oracle:  # ablation (e), outside the timed runs: it compiles every candidate
         print(f"== {name}: oracle", file=sys.stderr, flush=True)
@@ -135,9 +157,10 @@ def run_scenario(name: str, args) -> dict:
         "model": model,
         "resolution": res,
         "topology": topo,
-        "mode": (args.mode if args.mode == "exact" else f"topk k={args.k}")
-        + ("" if args.attention == "jax" else ", pallas attention"),
+        "mode": args.mode if args.mode == "exact" else f"topk k={args.k}",
         "compiler": plan.compiler if plan else "",
+        "attention": req.attention,
+        "compute_source": plan.compute_source if plan else req.compute,
         "xla_autosharding_ms": _ms_or_reason(_baseline(cold, "xla-autosharding")),
         "maxdiffusion_ms": _ms_or_reason(_baseline(cold, "maxdiffusion")),
         "wan_official_ms": _ms_or_reason(_baseline(cold, "wan-official")),
@@ -166,6 +189,7 @@ def run_scenario(name: str, args) -> dict:
         + (" (cache pre-filled)" if prefilled else ""),
         "plan_wall_warm_s": f"{warm.stats['wall_seconds']:.0f}",
     }
+    row.update(_other_source_columns(cold, alt, other, topo))
     # Q1 against Q2 over every compiled candidate of the scenario (the bound's measurement).
     pairs = [
         (r.q1["seconds"], r.best_seconds, r.label)
@@ -180,6 +204,43 @@ def run_scenario(name: str, args) -> dict:
         if r.best_seconds and r.worst_seconds is not None
     ]
     return row
+
+
+def _other_source_columns(cold, alt, other: str, topo: str) -> dict:
+    """The same scenario under the other compute source: its plan and baselines, and the rank
+    correlation of the two sources over every candidate compiled in the default run (each
+    re-scored under the other source: its best placement's Q2)."""
+    from aoizora import _core
+
+    alt_ours = alt.plan.predicted["seconds"] if alt.plan else None
+    a, b = [], []
+    for r in cold.records:
+        if r.best_seconds is None:
+            continue
+        cand = r.candidate
+        ranked = _core.rank_placements(
+            r.compile.hlo_text,
+            topo,
+            list(cand.mesh_shape()),
+            list(cand.axis_names()),
+            top=1,
+            compute=other,
+        )
+        a.append(r.best_seconds)
+        b.append(ranked["placements"][0]["seconds"])
+    rho = _spearman(a, b)
+    return {
+        "other_source": other,
+        "other_xla_autosharding_ms": _ms_or_reason(_baseline(alt, "xla-autosharding")),
+        "other_maxdiffusion_ms": _ms_or_reason(_baseline(alt, "maxdiffusion")),
+        "other_wan_official_ms": _ms_or_reason(_baseline(alt, "wan-official")),
+        "other_ours_ms": f"{alt_ours * 1e3:.1f}" if alt_ours else "none",
+        "other_ours_candidate": alt.plan.candidate if alt.plan else "",
+        "plan_changes_with_source": "n/a"
+        if not (alt.plan and cold.plan)
+        else ("no" if alt.plan.candidate == cold.plan.candidate else "yes"),
+        "sources_spearman": "n/a" if rho is None else f"{rho:.2f} (n={len(a)})",
+    }
 
 
 def _spearman(xs, ys) -> float | None:
@@ -216,8 +277,11 @@ def write_results(rows: list[dict], args, tag: str) -> None:
     md = [
         "# Planner benchmark: Wan 2.1 one denoising step (CFG included)",
         "",
-        "All latencies are **model predictions** (AoiZora's Q2: roofline compute from the compiled "
-        "HLO + the ICI communication model), not measurements. Wall times are measured on this "
+        "All latencies are **model predictions** (AoiZora's Q2: compute from the compiled HLO by "
+        "the `compute_source` column's source + the ICI communication model), not measurements. "
+        "`other_*` columns: the same scenario under the other compute source; sources_spearman: "
+        "rank correlation of the two sources over every compiled candidate. Wall times are "
+        "measured on this "
         f"host ({platform.node()}, {os.cpu_count()} cores) at commit {_commit()}. "
         "Regenerate: `.venv/bin/python bench/plan_bench.py "
         f"{' '.join(sys.argv[1:])}`. Run {time.strftime('%Y-%m-%d %H:%M')}.",
@@ -276,7 +340,13 @@ def main() -> int:
     ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--oracle", action="store_true", help="ablation (e) on <= 8-chip scenarios")
     ap.add_argument("--compiler", choices=["tpu", "cpu"], default="tpu")
-    ap.add_argument("--attention", choices=["jax", "pallas"], default="jax")
+    ap.add_argument(
+        "--attention",
+        choices=["splash", "pallas", "jax"],
+        default=None,
+        help="default: what users run on the compiler (splash on TPU, jax on CPU)",
+    )
+    ap.add_argument("--compute", choices=["compiler", "roofline"], default=None)
     ap.add_argument("--keep-cache", action="store_true", help="do not empty the cache first")
     ap.add_argument("--tag", default="", help="suffix of the result files (plan<tag>.md)")
     args = ap.parse_args()
@@ -284,6 +354,9 @@ def main() -> int:
     from aoizora.compiler import env
 
     env.configure()
+    from aoizora.planner.sources import DEFAULT_COMPUTE
+
+    args.compute = args.compute or DEFAULT_COMPUTE
     rows = []
     for name in args.only or list(SCENARIOS):
         rows.append(run_scenario(name, args))

@@ -146,9 +146,9 @@ POINTS: tuple[E2EPoint, ...] = (
 )
 
 
-def scenarios() -> list[Scenario]:
+def scenarios(points: tuple[E2EPoint, ...] = POINTS) -> list[Scenario]:
     out: list[Scenario] = []
-    for p in POINTS:
+    for p in points:
         for s in ([p.scenario] if p.scenario else []) + list(p.ratio_of or ()):
             if s not in out:
                 out.append(s)
@@ -182,12 +182,16 @@ def default_predict(cache_dir: str | None = None) -> PredictFn:
     return run
 
 
-def evaluate(predict_fn: PredictFn, on_scenario: Callable[[str], None] | None = None) -> dict:
+def evaluate(
+    predict_fn: PredictFn,
+    on_scenario: Callable[[str], None] | None = None,
+    points: tuple[E2EPoint, ...] = POINTS,
+) -> dict:
     """Every point predicted under both sources: rows with the errors, and per-source summaries
     (mean and max |error| over the per-step points, none of which was fitted)."""
     predicted: dict[tuple[str, str], dict[str, Any]] = {}
     failures: dict[str, str] = {}
-    for s in scenarios():
+    for s in scenarios(points):
         if on_scenario:
             on_scenario(s.key)
         for source in SOURCES:
@@ -196,7 +200,7 @@ def evaluate(predict_fn: PredictFn, on_scenario: Callable[[str], None] | None = 
             except (RuntimeError, ValueError) as e:  # a compile that fails is a row, not a crash
                 failures[s.key] = f"{type(e).__name__}: {e}"
     rows = []
-    for p in POINTS:
+    for p in points:
         row: dict[str, Any] = {
             "id": p.id,
             "setup": p.setup,
