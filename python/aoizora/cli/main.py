@@ -48,7 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    _bound_int_options(parser)
     return parser
+
+
+def _bound_int_options(parser: argparse.ArgumentParser) -> None:
+    """Every ``type=int`` option of every command takes int64 at most (what the core takes): a
+    larger value is a usage error naming the option, not a binding TypeError later."""
+    from aoizora.cli._common import int_arg
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _bound_int_options(sub)
+        elif action.type is int:
+            action.type = int_arg(
+                action.option_strings[-1] if action.option_strings else action.dest
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

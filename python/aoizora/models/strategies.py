@@ -44,7 +44,7 @@ def _check_devices(cfg: WanConfig, chips: int, tokens: int | None) -> None:
         what = f"{bound:,} tokens" if tokens is not None else f"{bound:,} tokens, its longest video"
         raise ValueError(
             f"{cfg.name} can be sharded over at most {limit:,} devices (cfg 2 x "
-            f"{cfg.num_heads} heads x {what}: every device needs at least one token), got {chips:,}"
+            f"{cfg.num_heads} heads x {what}: every device needs at least one token), got {chips}"
         )
 
 
