@@ -85,7 +85,10 @@ def markdown(outcome: PlanOutcome) -> str:
         out.write("No candidate could be compiled and placed.\n")
         return out.getvalue()
     out.write(f"# Plan: {plan.model} {plan.resolution} {plan.frames} frames on {plan.topology}\n\n")
-    out.write(f"{PREDICTION_NOTE}\n\nCompiler: {plan.compiler}\n\n")
+    out.write(
+        f"{PREDICTION_NOTE}\n\nCompiler: {plan.compiler}; attention: {plan.attention}; compute "
+        f"source: {plan.compute_source} (docs/fidelity.md)\n\n"
+    )
     out.write(
         "| solution | candidate | placement | predicted step (ms) | ours faster by | note |\n"
     )
@@ -191,5 +194,5 @@ def print_table(outcome: PlanOutcome, console) -> None:
         f"candidates {s['candidates']} | lowered {s['lowered']} | pruned {s['pruned']} | "
         f"compiled {s['compiled']} (+{s['compiled_for_baselines']} for baselines) | "
         f"placements scored {s['placements_scored']} | wall {s['wall_seconds']:.1f} s | "
-        f"compiler: {plan.compiler}"
+        f"compiler: {plan.compiler} | attention: {plan.attention} | compute: {plan.compute_source}"
     )
