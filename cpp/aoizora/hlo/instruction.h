@@ -117,13 +117,20 @@ struct Instruction {
   std::vector<CalledComputation> called_computations;
   std::string backend_config;  // the JSON text (unquoted/unescaped if it was printed as a string)
   std::optional<int64_t> known_trip_count;  // backend_config {"known_trip_count":{"n":"N"}}
+  // The printed "n" when it is not an integer in [0, 2^63) ("1e3", "-1", 20 digits, ...):
+  // known_trip_count is then absent, and the verifier reports it (hlo/verifier.h).
+  std::optional<std::string> malformed_known_trip_count;
   std::vector<std::pair<std::string, std::string>> frontend_attributes;  // values unescaped
   std::optional<OpMetadata> metadata;
   std::vector<std::string> control_predecessor_names;
   std::vector<const Instruction*> control_predecessors;
 
-  // Byte offset of the instruction's first character in the source text (for diagnostics).
+  // Byte offset of the instruction's first character in the HLO text, and its 1-based line and
+  // column there (0 when the instruction was not parsed from text), for diagnostics. (Not
+  // metadata's source_line, which is the frontend's Python line.)
   int64_t source_offset = 0;
+  int64_t source_line = 0;
+  int64_t source_column = 0;
 
   // The raw value of attribute `name`, or nullptr.
   const std::string* FindAttribute(std::string_view attribute_name) const;

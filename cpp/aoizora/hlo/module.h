@@ -55,6 +55,7 @@ class Module {
   Module& operator=(const Module&) = delete;
 
   std::string name;
+  std::string filename;  // the name the parser was given (labels diagnostics)
   bool is_scheduled = false;
   int64_t replica_count = 1;   // absent in the header means 1
   int64_t num_partitions = 1;  // absent in the header means 1

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <unordered_set>
@@ -33,22 +34,36 @@ bool IsCalledComputationAttribute(std::string_view name) {
          name == "called_computations" || name == "comparator";
 }
 
-// Finds "known_trip_count":{"n":"N"} (N quoted or not) in backend_config JSON.
-std::optional<int64_t> FindKnownTripCount(std::string_view json) {
+// The "n" of "known_trip_count":{"n":"N"} (N quoted or not) in backend_config JSON, as printed:
+// nullopt if there is no such field. Whether it is a valid count is KnownTripCountValue's call.
+std::optional<std::string_view> FindKnownTripCountText(std::string_view json) {
   const size_t key = json.find("\"known_trip_count\"");
   if (key == std::string_view::npos) return std::nullopt;
   const size_t n_key = json.find("\"n\"", key);
   if (n_key == std::string_view::npos) return std::nullopt;
   size_t p = n_key + 3;
-  while (p < json.size() && (json[p] == ' ' || json[p] == ':' || json[p] == '"')) ++p;
-  int64_t value = 0;
-  size_t digits = 0;
-  while (p < json.size() && json[p] >= '0' && json[p] <= '9' && digits < 18) {
-    value = value * 10 + (json[p] - '0');
-    ++p;
-    ++digits;
+  while (p < json.size() && (json[p] == ' ' || json[p] == ':')) ++p;
+  if (p < json.size() && json[p] == '"') {
+    const size_t close = json.find('"', p + 1);
+    if (close == std::string_view::npos) return json.substr(p + 1);
+    return json.substr(p + 1, close - p - 1);
   }
-  if (digits == 0) return std::nullopt;
+  size_t end = p;
+  while (end < json.size() && json[end] != ',' && json[end] != '}' && json[end] != ' ') ++end;
+  return json.substr(p, end - p);
+}
+
+// A trip count as printed: decimal digits only, at most INT64_MAX ("1e3", "-1", "" and 20-digit
+// values are nullopt, never truncated).
+std::optional<int64_t> KnownTripCountValue(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const int64_t digit = c - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
   return value;
 }
 
@@ -152,12 +167,33 @@ class TokenParser {
   Status ResolveCalls(Module& module);
   Status SkipBalancedTokens();  // skips one token, or a whole bracketed group
 
+  // Line and column of `offset`, counting newlines from the last position asked for (offsets
+  // only grow as instructions are parsed, so the whole text is scanned once).
+  SourcePosition PositionAt(size_t offset) {
+    if (offset < cursor_offset_) {
+      cursor_offset_ = cursor_line_start_ = 0;
+      cursor_line_ = 1;
+    }
+    offset = std::min(offset, text_.size());
+    for (size_t i = cursor_offset_; i < offset; ++i) {
+      if (text_[i] == '\n') {
+        ++cursor_line_;
+        cursor_line_start_ = i + 1;
+      }
+    }
+    cursor_offset_ = offset;
+    return {cursor_line_, static_cast<int64_t>(offset - cursor_line_start_) + 1};
+  }
+
   std::string_view text_;
   std::string_view filename_;
   const ParseOptions& options_;
   Lexer lexer_;
   Token tok_;
   int depth_ = 0;
+  size_t cursor_offset_ = 0;
+  size_t cursor_line_start_ = 0;
+  int64_t cursor_line_ = 1;
 };
 
 std::string TokenParser::Describe(const Token& token) const {
@@ -887,7 +923,13 @@ Status TokenParser::ApplyAttribute(Instruction& inst, const Attribute& attribute
     } else {
       inst.backend_config = attribute.value;
     }
-    inst.known_trip_count = FindKnownTripCount(inst.backend_config);
+    if (const auto n = FindKnownTripCountText(inst.backend_config)) {
+      inst.known_trip_count = KnownTripCountValue(*n);
+      if (!inst.known_trip_count) {
+        inst.malformed_known_trip_count = std::string(n->substr(0, 40));
+        if (n->size() > 40) *inst.malformed_known_trip_count += "...";
+      }
+    }
     return OkStatus();
   }
   TokenParser sub = Sub(begin, end);
@@ -963,6 +1005,9 @@ Status TokenParser::ParseOperands(Instruction& inst) {
 
 Status TokenParser::ParseInstruction(Instruction& inst) {
   inst.source_offset = static_cast<int64_t>(tok_.begin);
+  const SourcePosition position = PositionAt(tok_.begin);
+  inst.source_line = position.line;
+  inst.source_column = position.column;
   if (AtIdent("ROOT")) {
     inst.is_root = true;
     Advance();
@@ -1205,6 +1250,7 @@ Status TokenParser::ResolveCalls(Module& module) {
 
 Result<Module> TokenParser::ParseModule() {
   Module module;
+  module.filename = std::string(filename_);
   if (AtIdent("HloModule")) {
     Advance();
     if (!At(TokenKind::kIdent) && !At(TokenKind::kString)) return Expected("a module name");

@@ -1,0 +1,208 @@
+#include "aoizora/hlo/verifier.h"
+
+#include <limits>
+#include <map>
+#include <utility>
+
+#include "aoizora/hlo/diagnostic.h"
+#include "aoizora/hlo/limits.h"
+#include "aoizora/hlo/opcode.h"
+#include "aoizora/hlo/primitive_type.h"
+
+namespace aoizora::hlo {
+namespace {
+
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+
+bool MulOverflows(int64_t a, int64_t b) { return a != 0 && b > kMaxInt64 / a; }
+
+class Verifier {
+ public:
+  Verifier(const Module& module, const VerifyOptions& options, std::vector<std::string>& warnings,
+           std::string_view text)
+      : module_(module), options_(options), warnings_(warnings), text_(text) {}
+
+  Status Run() {
+    if (module_.replica_count <= 0 || module_.num_partitions <= 0 ||
+        module_.replica_count > kMaxDevices / module_.num_partitions) {
+      return InvalidArgument(module_.filename + ": replica_count " +
+                             std::to_string(module_.replica_count) + " x num_partitions " +
+                             std::to_string(module_.num_partitions) + " is more than " +
+                             std::to_string(kMaxDevices) + " devices");
+    }
+    for (const auto& computation : module_.computations) {
+      for (const Instruction& inst : computation->instructions) {
+        AOIZORA_RETURN_IF_ERROR(Check(inst));
+      }
+    }
+    for (const auto& [opcode, use] : unknown_) {
+      warnings_.push_back(
+          InstructionLocation(module_, *use.first) + ": unknown opcode '" + opcode + "' (" +
+          std::to_string(use.count) + (use.count == 1 ? " instruction" : " instructions") +
+          ", the first '" + use.first->name +
+          "') is not an XLA opcode; lenient analysis counts no FLOPs for it, only the bytes of "
+          "its operands and output");
+    }
+    return OkStatus();
+  }
+
+ private:
+  struct Use {
+    const Instruction* first = nullptr;
+    int64_t count = 0;
+  };
+
+  Error At(const Instruction& inst, const std::string& message) const {
+    const std::string what = "instruction '" + inst.name + "' (" + inst.opcode + "): " + message;
+    if (!text_.empty() && inst.source_line > 0) {
+      Error rendered =
+          MakeParseError(text_, module_.filename, static_cast<size_t>(inst.source_offset), what);
+      return InvalidArgument(rendered.message());
+    }
+    return InvalidArgument(InstructionLocation(module_, inst) + ": " + what);
+  }
+
+  Status Check(const Instruction& inst) {
+    if (!IsKnownOpcode(inst.opcode)) {
+      if (options_.strict) {
+        return At(inst, "unknown opcode '" + inst.opcode +
+                            "': not an XLA opcode, so its FLOPs and bytes cannot be counted "
+                            "(a typo? lenient analysis counts it as a warning instead)");
+      }
+      Use& use = unknown_[inst.opcode];
+      if (use.first == nullptr) use.first = &inst;
+      ++use.count;
+    }
+    if (inst.malformed_known_trip_count) {
+      const std::string what = "backend_config known_trip_count n=\"" +
+                               *inst.malformed_known_trip_count +
+                               "\" is not an integer in [0, 2^63)";
+      if (options_.strict) return At(inst, what);
+      warnings_.push_back(InstructionLocation(module_, inst) + ": instruction '" + inst.name +
+                          "': " + what + "; lenient analysis ignores it");
+    }
+    AOIZORA_RETURN_IF_ERROR(CheckShape(inst, inst.shape));
+    if (inst.opcode == "get-tuple-element") AOIZORA_RETURN_IF_ERROR(CheckTupleIndex(inst));
+    if (inst.source_target_pairs) AOIZORA_RETURN_IF_ERROR(CheckPairs(inst));
+    if (inst.sharding) AOIZORA_RETURN_IF_ERROR(CheckSharding(inst, *inst.sharding));
+    return OkStatus();
+  }
+
+  // Element and byte counts of every array leaf fit int64 (and so does their sum).
+  Status CheckShape(const Instruction& inst, const Shape& shape) {
+    int64_t total_bytes = 0;
+    for (const Shape* leaf : ShapeLeaves(shape)) {
+      int64_t elements = 1;
+      for (int64_t dim : leaf->dims) {
+        if (dim < 0) continue;  // `?`: unbounded, no size to check
+        if (MulOverflows(elements, dim)) {
+          return At(inst, "shape " + ShapeToString(*leaf, false) +
+                              " has more elements than an int64 can count");
+        }
+        elements *= dim;
+      }
+      const auto type = FindPrimitiveType(leaf->element_type);
+      if (!type) continue;
+      const int64_t bits = leaf->layout ? leaf->layout->element_size_bits : 0;
+      const int64_t unit = bits > 0 && type->byte_size > 0 ? bits : type->byte_size;
+      if (MulOverflows(elements, unit) || elements * unit > kMaxInt64 - total_bytes) {
+        return At(inst, "shape " + ShapeToString(shape, false) +
+                            " has more bytes than an int64 can count");
+      }
+      total_bytes += bits > 0 && type->byte_size > 0 ? (elements * unit + 7) / 8 : elements * unit;
+    }
+    return OkStatus();
+  }
+
+  Status CheckTupleIndex(const Instruction& inst) {
+    if (!inst.tuple_index) return At(inst, "get-tuple-element needs index=N");
+    if (inst.operands.size() != 1 || inst.operands[0] == nullptr) {
+      return At(inst, "get-tuple-element takes one operand, got " +
+                          std::to_string(inst.operand_names.size()));
+    }
+    const Instruction& tuple = *inst.operands[0];
+    if (!tuple.shape.is_tuple) {
+      return At(inst, "index=" + std::to_string(*inst.tuple_index) + " of operand '" + tuple.name +
+                          "', which is not a tuple (" + ShapeToString(tuple.shape, false) + ")");
+    }
+    const int64_t size = static_cast<int64_t>(tuple.shape.tuple_shapes.size());
+    if (*inst.tuple_index < 0 || *inst.tuple_index >= size) {
+      return At(inst, "index=" + std::to_string(*inst.tuple_index) + " is out of range for the " +
+                          std::to_string(size) + "-element tuple '" + tuple.name + "'");
+    }
+    return OkStatus();
+  }
+
+  Status CheckPairs(const Instruction& inst) {
+    // With a channel the ids are partition ids, without one replica ids (hlo-text.md 6.3).
+    const bool partitions = inst.channel_id.has_value();
+    const int64_t limit = partitions ? module_.num_partitions : module_.replica_count;
+    for (const auto& [source, target] : *inst.source_target_pairs) {
+      for (const int64_t id : {source, target}) {
+        if (id >= 0 && id < limit) continue;
+        return At(inst,
+                  "source_target_pairs {" + std::to_string(source) + "," + std::to_string(target) +
+                      "}: " + (partitions ? "partition id " : "replica id ") + std::to_string(id) +
+                      " is outside the module's " +
+                      (partitions ? "num_partitions=" : "replica_count=") + std::to_string(limit));
+      }
+    }
+    return OkStatus();
+  }
+
+  Status CheckSharding(const Instruction& inst, const Sharding& sharding) {
+    const int64_t limit = module_.num_partitions;
+    auto beyond = [&](const std::string& what) {
+      return At(inst, "sharding " + sharding.raw + ": " + what +
+                          " the module's num_partitions=" + std::to_string(limit));
+    };
+    switch (sharding.kind) {
+      case ShardingKind::kTuple:
+        for (const Sharding& element : sharding.tuple_elements)
+          AOIZORA_RETURN_IF_ERROR(CheckSharding(inst, element));
+        return OkStatus();
+      case ShardingKind::kMaximal:
+        if (sharding.maximal_device < 0 || sharding.maximal_device >= limit)
+          return beyond("device " + std::to_string(sharding.maximal_device) + " is outside");
+        return OkStatus();
+      case ShardingKind::kTiled:
+        if (sharding.is_iota) {
+          if (sharding.NumTileDevices() > limit)
+            return beyond("its " + std::to_string(sharding.NumTileDevices()) +
+                          " devices are more than");
+          return OkStatus();
+        }
+        for (const int64_t id : sharding.explicit_devices) {
+          if (id < 0 || id >= limit)
+            return beyond("device id " + std::to_string(id) + " is outside");
+        }
+        return OkStatus();
+      default:
+        return OkStatus();
+    }
+  }
+
+  const Module& module_;
+  const VerifyOptions& options_;
+  std::vector<std::string>& warnings_;
+  std::string_view text_;
+  std::map<std::string, Use> unknown_;  // lenient mode: opcode -> first use and count
+};
+
+}  // namespace
+
+std::string InstructionLocation(const Module& module, const Instruction& instruction) {
+  std::string out = module.filename.empty() ? std::string("<module>") : module.filename;
+  if (instruction.source_line > 0) {
+    out += ':' + std::to_string(instruction.source_line) + ':' +
+           std::to_string(instruction.source_column);
+  }
+  return out;
+}
+
+Status VerifyModule(const Module& module, const VerifyOptions& options,
+                    std::vector<std::string>& warnings, std::string_view text) {
+  return Verifier(module, options, warnings, text).Run();
+}
+
+}  // namespace aoizora::hlo
