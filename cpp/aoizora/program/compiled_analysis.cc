@@ -2,8 +2,10 @@
 
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "aoizora/hlo/parser.h"
+#include "aoizora/hlo/verifier.h"
 #include "aoizora/program/collective_extraction.h"
 #include "aoizora/program/compiler_estimate.h"
 #include "aoizora/program/hlo_cost.h"
@@ -184,7 +186,7 @@ class Builder {
 
 }  // namespace
 
-Result<CompiledModuleAnalysis> AnalyzeCompiledModule(const hlo::Module& module) {
+Result<CompiledModuleAnalysis> AnalyzeVerifiedModule(const hlo::Module& module) {
   if (module.entry == nullptr) return InvalidArgument("module '" + module.name + "' has no entry");
   Builder builder(module);
   AOIZORA_RETURN_IF_ERROR(builder.Walk(*module.entry, 1.0, 0));
@@ -194,15 +196,37 @@ Result<CompiledModuleAnalysis> AnalyzeCompiledModule(const hlo::Module& module) 
   return result;
 }
 
-Result<CompiledModuleAnalysis> AnalyzeCompiledText(std::string_view text,
-                                                   std::string_view filename) {
-  AOIZORA_ASSIGN_OR_RETURN(hlo::Module module, hlo::ParseModule(text, filename));
-  return AnalyzeCompiledModule(module);
+namespace {
+
+Result<CompiledModuleAnalysis> VerifyAndAnalyze(const hlo::Module& module,
+                                                const AnalysisOptions& options,
+                                                std::string_view text) {
+  std::vector<std::string> warnings;
+  AOIZORA_RETURN_IF_ERROR(hlo::VerifyModule(module, {options.strict}, warnings, text));
+  AOIZORA_ASSIGN_OR_RETURN(CompiledModuleAnalysis result, AnalyzeVerifiedModule(module));
+  auto& all = result.program.warnings;
+  all.insert(all.begin(), warnings.begin(), warnings.end());
+  return result;
 }
 
-Result<CompiledModuleAnalysis> AnalyzeCompiledFile(const std::string& path) {
+}  // namespace
+
+Result<CompiledModuleAnalysis> AnalyzeCompiledModule(const hlo::Module& module,
+                                                     const AnalysisOptions& options) {
+  return VerifyAndAnalyze(module, options, {});
+}
+
+Result<CompiledModuleAnalysis> AnalyzeCompiledText(std::string_view text, std::string_view filename,
+                                                   const AnalysisOptions& options) {
+  AOIZORA_ASSIGN_OR_RETURN(hlo::Module module, hlo::ParseModule(text, filename));
+  return VerifyAndAnalyze(module, options, text);
+}
+
+Result<CompiledModuleAnalysis> AnalyzeCompiledFile(const std::string& path,
+                                                   const AnalysisOptions& options) {
   AOIZORA_ASSIGN_OR_RETURN(hlo::Module module, hlo::ParseModuleFile(path));
-  return AnalyzeCompiledModule(module);
+  // Re-reading the file for the caret is not worth it: the message still says file:line:col.
+  return VerifyAndAnalyze(module, options, {});
 }
 
 }  // namespace aoizora

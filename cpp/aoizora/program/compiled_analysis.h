@@ -31,11 +31,26 @@ struct CompiledModuleAnalysis : ProgramTotals {
   StepProgram program;
 };
 
-Result<CompiledModuleAnalysis> AnalyzeCompiledModule(const hlo::Module& module);
+struct AnalysisOptions {
+  // Strict (the default): an opcode XLA does not define or a malformed known_trip_count is an
+  // error naming the instruction and its file:line:col. Lenient: each is a listed warning (the
+  // opcode counts no FLOPs, the trip count is ignored). hlo/verifier.h lists every check.
+  bool strict = true;
+};
 
-// Parse + analyze. Parse errors keep the parser's "file:line:col" diagnostic.
+// Verifies the module (hlo::VerifyModule), then analyzes it.
+Result<CompiledModuleAnalysis> AnalyzeCompiledModule(const hlo::Module& module,
+                                                     const AnalysisOptions& options = {});
+// The analysis alone, for a caller that ran hlo::VerifyModule itself (its warnings are the
+// caller's to keep).
+Result<CompiledModuleAnalysis> AnalyzeVerifiedModule(const hlo::Module& module);
+
+// Parse + verify + analyze. Parse and verification errors keep the "file:line:col" diagnostic
+// with the source line and a caret.
 Result<CompiledModuleAnalysis> AnalyzeCompiledText(std::string_view text,
-                                                   std::string_view filename = "<string>");
-Result<CompiledModuleAnalysis> AnalyzeCompiledFile(const std::string& path);
+                                                   std::string_view filename = "<string>",
+                                                   const AnalysisOptions& options = {});
+Result<CompiledModuleAnalysis> AnalyzeCompiledFile(const std::string& path,
+                                                   const AnalysisOptions& options = {});
 
 }  // namespace aoizora

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include "aoizora/hlo/parser.h"
 #include "aoizora/program/hlo_cost.h"
@@ -411,6 +416,102 @@ TEST(CompiledAnalysis, MalformedTextKeepsLineAndColumn) {
   auto r = AnalyzeCompiledText("HloModule m\nENTRY e {\n  x = f32[4 parameter(0)\n}\n", "bad.hlo");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("bad.hlo:3:"), std::string::npos) << r.error().message();
+}
+
+// --- Strictness (issue 13): reproducers in cpp/aoizora/hlo/testdata/hostile/. ---
+
+std::string ReadHostile(const std::string& name) {
+  const char* root = std::getenv("AOIZORA_SOURCE_DIR");
+  std::ifstream in(std::string(root ? root : ".") + "/cpp/aoizora/hlo/testdata/hostile/" + name);
+  EXPECT_TRUE(in.good()) << "missing fixture " << name << " (AOIZORA_SOURCE_DIR unset?)";
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(StrictAnalysis, UnknownOpcodeIsAnErrorByDefault) {
+  auto r = AnalyzeCompiledText(ReadHostile("unknown_opcode.hlo"), "unknown_opcode.hlo");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find(
+                "unknown_opcode.hlo:7:3: instruction 'typo' (dott): unknown opcode 'dott'"),
+            std::string::npos)
+      << r.error().message();
+  // The module-only entry point is strict too (no caret, still file:line:col).
+  auto module = hlo::ParseModule(ReadHostile("unknown_opcode.hlo"), "unknown_opcode.hlo");
+  ASSERT_TRUE(module.ok());
+  auto m = AnalyzeCompiledModule(*module);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message().rfind("unknown_opcode.hlo:7:3: instruction 'typo'", 0), 0u);
+}
+
+TEST(StrictAnalysis, LenientCountsTheKnownDotAndWarnsAboutTheUnknownOne) {
+  AnalysisOptions lenient;
+  lenient.strict = false;
+  auto r = AnalyzeCompiledText(ReadHostile("unknown_opcode.hlo"), "unknown_opcode.hlo", lenient);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_DOUBLE_EQ(r->flops, 2.0 * 64 * 32 * 128 + 64 * 32);  // the dot and the add
+  ASSERT_FALSE(r->program.warnings.empty());
+  EXPECT_NE(r->program.warnings[0].find("unknown opcode 'dott' (1 instruction, the first 'typo')"),
+            std::string::npos)
+      << r->program.warnings[0];
+}
+
+TEST(StrictAnalysis, MalformedTripCounts) {
+  for (const char* name : {"trip_count_beyond_int64.hlo", "trip_count_exponent.hlo"}) {
+    auto strict = AnalyzeCompiledText(ReadHostile(name), name);
+    ASSERT_FALSE(strict.ok()) << name;
+    EXPECT_NE(
+        strict.error().message().find(std::string(name) + ":24:3: instruction 'loop' (while)"),
+        std::string::npos)
+        << strict.error().message();
+    // Lenient: the count is ignored (never truncated or read as 1), so the induction pattern
+    // gives the real 6 trips, and the warning says why.
+    AnalysisOptions lenient;
+    lenient.strict = false;
+    auto r = AnalyzeCompiledText(ReadHostile(name), name, lenient);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_DOUBLE_EQ(r->flops, 6.0 * (8 + 1) + 7.0 * 1);  // body: multiply + add; cond: compare
+    ASSERT_FALSE(r->program.warnings.empty());
+    EXPECT_NE(r->program.warnings[0].find("known_trip_count n="), std::string::npos);
+  }
+}
+
+TEST(StrictAnalysis, OutOfRangeValuesAreErrorsInBothModes) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"permute_pair_beyond_partitions.hlo",
+       "partition id 9 is outside the module's "
+       "num_partitions=4"},
+      {"sharding_device_beyond_partitions.hlo", "device id 7 is outside"},
+      {"sharding_iota_beyond_partitions.hlo", "its 8 devices are more than the module's"},
+      {"tuple_index_out_of_range.hlo", "index=5 is out of range for the 2-element tuple 't'"},
+      {"absurd_parameter_shape.hlo", "f32[4294967296,4294967296] has more elements than an int64"},
+  };
+  for (bool strict : {true, false}) {
+    for (const auto& [name, expected] : cases) {
+      AnalysisOptions options;
+      options.strict = strict;
+      auto r = AnalyzeCompiledText(ReadHostile(name), name, options);
+      ASSERT_FALSE(r.ok()) << name;
+      EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << name;
+      EXPECT_NE(r.error().message().find(std::string(name) + ":"), std::string::npos)
+          << r.error().message();
+      EXPECT_NE(r.error().message().find(expected), std::string::npos) << r.error().message();
+    }
+  }
+}
+
+TEST(TripCount, InductionNeverOverflows) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  EXPECT_EQ(InductionTripCount(kMin, kMax, 1, "LT"), std::nullopt);  // 2^64 - 1 trips
+  EXPECT_EQ(InductionTripCount(0, kMax, 1, "LT"), kMax);
+  EXPECT_EQ(InductionTripCount(0, kMax, 1, "LE"), std::nullopt);
+  EXPECT_EQ(InductionTripCount(kMax, kMin, -1, "GT"), std::nullopt);
+  EXPECT_EQ(InductionTripCount(kMax, kMin, kMin, "GE"), 2);
+  EXPECT_EQ(InductionTripCount(kMin, kMax, kMax, "NE"), std::nullopt);  // (2^64-1)/(2^63-1)
+  EXPECT_EQ(InductionTripCount(kMin, kMax, 1, "NE"), std::nullopt);
+  EXPECT_EQ(InductionTripCount(0, 10, 3, "LT"), 4);
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "aoizora/hlo/limits.h"
 #include "aoizora/hlo/parser.h"
+#include "aoizora/hlo/verifier.h"
 #include "aoizora/program/compiled_analysis.h"
 #include "aoizora/program/hlo_cost.h"
 #include "aoizora/program/kernel_cost.h"
@@ -29,12 +31,14 @@ const std::string* FrontendAttribute(const Instruction& instruction, std::string
   return nullptr;
 }
 
-// `#sdy.mesh<["data"=2, "model"=4]>` inside the module's xla.sdy.meshes attribute.
-std::vector<MeshAxisSize> ParseSdyMesh(std::string_view text) {
+// `#sdy.mesh<["data"=2, "model"=4]>` inside the module's xla.sdy.meshes attribute. Axis sizes
+// must be positive and the mesh at most hlo::kMaxDevices devices.
+Result<std::vector<MeshAxisSize>> ParseSdyMesh(std::string_view text) {
   std::vector<MeshAxisSize> axes;
   size_t pos = text.find("#sdy.mesh<");
   if (pos == std::string_view::npos) return axes;
   const size_t end = text.find('>', pos);
+  int64_t devices = 1;
   while (pos < end) {
     const size_t q1 = text.find('"', pos);
     if (q1 == std::string_view::npos || q1 >= end) break;
@@ -42,10 +46,20 @@ std::vector<MeshAxisSize> ParseSdyMesh(std::string_view text) {
     if (q2 == std::string_view::npos || q2 >= end) break;
     size_t p = q2 + 1;
     while (p < end && (text[p] == ' ' || text[p] == '=')) ++p;
+    const size_t digits = p;
+    while (p < end && std::isdigit(static_cast<unsigned char>(text[p]))) ++p;
     int64_t size = 0;
-    while (p < end && std::isdigit(static_cast<unsigned char>(text[p])))
-      size = size * 10 + (text[p++] - '0');
-    axes.push_back({std::string(text.substr(q1 + 1, q2 - q1 - 1)), std::max<int64_t>(size, 1)});
+    for (size_t d = digits; d < p && size <= hlo::kMaxDevices; ++d)
+      size = size * 10 + (text[d] - '0');
+    const std::string name(text.substr(q1 + 1, q2 - q1 - 1));
+    if (size <= 0 || size > hlo::kMaxDevices || devices * size > hlo::kMaxDevices) {
+      return InvalidArgument("xla.sdy.meshes: mesh axis '" + name + "' has size '" +
+                             std::string(text.substr(digits, std::min<size_t>(p - digits, 24))) +
+                             "'; axis sizes must be positive and the mesh at most " +
+                             std::to_string(hlo::kMaxDevices) + " devices");
+    }
+    devices *= size;
+    axes.push_back({name, size});
     pos = p;
   }
   return axes;
@@ -356,12 +370,17 @@ Result<std::vector<std::vector<std::string>>> ParseSdyDimAxes(std::string_view t
   return dims;
 }
 
-Result<PrecompileAnalysis> AnalyzePrecompileText(std::string_view text, std::string_view filename) {
+Result<PrecompileAnalysis> AnalyzePrecompileText(std::string_view text, std::string_view filename,
+                                                 const AnalysisOptions& options) {
   AOIZORA_ASSIGN_OR_RETURN(hlo::Module module, hlo::ParseModule(text, filename));
   PrecompileAnalysis out;
   out.module_name = module.name;
   for (const auto& [key, value] : module.frontend_attributes)
-    if (key == "xla.sdy.meshes") out.mesh = ParseSdyMesh(value);
+    if (key == "xla.sdy.meshes") {
+      auto mesh = ParseSdyMesh(value);
+      if (!mesh.ok()) return InvalidArgument(std::string(filename) + ": " + mesh.error().message());
+      out.mesh = std::move(mesh).value();
+    }
   out.num_devices = 1;
   for (const auto& a : out.mesh) out.num_devices *= a.size;
   if (out.mesh.empty()) {
@@ -369,6 +388,10 @@ Result<PrecompileAnalysis> AnalyzePrecompileText(std::string_view text, std::str
     out.warnings.push_back("no xla.sdy.meshes attribute: shardings are not read (replicated)");
   }
   if (module.entry == nullptr) return InvalidArgument("module '" + module.name + "' has no entry");
+  // Device ids (permute pairs, shardings) range over the mesh: lowered modules print no
+  // num_partitions.
+  if (module.num_partitions < out.num_devices) module.num_partitions = out.num_devices;
+  AOIZORA_RETURN_IF_ERROR(hlo::VerifyModule(module, {options.strict}, out.warnings, text));
 
   Analyzer analyzer(module, out);
   AOIZORA_RETURN_IF_ERROR(analyzer.Walk(*module.entry, {}, 1.0, 0));
@@ -390,9 +413,8 @@ Result<PrecompileAnalysis> AnalyzePrecompileText(std::string_view text, std::str
   }
 
   // Explicit collectives (manual regions print per-device shapes and real groups): the compiled
-  // analysis finds them, loops expanded, once the partition count is known.
-  if (module.num_partitions < out.num_devices) module.num_partitions = out.num_devices;
-  AOIZORA_ASSIGN_OR_RETURN(CompiledModuleAnalysis explicit_ops, AnalyzeCompiledModule(module));
+  // analysis finds them, loops expanded (the partition count was set above).
+  AOIZORA_ASSIGN_OR_RETURN(CompiledModuleAnalysis explicit_ops, AnalyzeVerifiedModule(module));
   for (const StepOp& step : explicit_ops.program.ops) {
     const auto* c = std::get_if<CollectiveOp>(&step.op);
     if (c == nullptr) continue;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "aoizora/comm/collective.h"
+#include "aoizora/program/compiled_analysis.h"
 #include "aoizora/program/step_program.h"
 #include "aoizora/util/result.h"
 
@@ -63,8 +64,12 @@ struct PrecompileAnalysis {
   std::vector<std::string> warnings;
 };
 
+// The module is verified first (hlo/verifier.h; strict unless `options` say lenient), with the
+// mesh's device count standing in for num_partitions when the header has fewer (lowered modules
+// print none).
 Result<PrecompileAnalysis> AnalyzePrecompileText(std::string_view text,
-                                                 std::string_view filename = "<string>");
+                                                 std::string_view filename = "<string>",
+                                                 const AnalysisOptions& options = {});
 
 // `#sdy.sharding<@mesh, [{"x"}, {}, {"y","z"}]>` (or the first value of sharding_per_value) ->
 // the axes of each tensor dim. Exposed for tests.

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "aoizora/hlo/computation.h"
@@ -61,22 +62,29 @@ std::optional<std::string> Direction(const Instruction& compare) {
 
 std::optional<int64_t> InductionTripCount(int64_t init, int64_t bound, int64_t step,
                                           std::string_view direction) {
-  auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  // 128-bit arithmetic: constants anywhere in the int64 range must not overflow; a count that does
+  // not fit int64 is no count.
+  using Wide = __int128;
+  auto count = [](Wide trips) -> std::optional<int64_t> {
+    if (trips < 0 || trips > std::numeric_limits<int64_t>::max()) return std::nullopt;
+    return static_cast<int64_t>(trips);
+  };
   if (direction == "LT" || direction == "LE") {
-    const int64_t end = direction == "LT" ? bound : bound + 1;
-    if (init >= end) return 0;
+    const Wide end = Wide{bound} + (direction == "LE" ? 1 : 0);
+    if (Wide{init} >= end) return 0;
     if (step <= 0) return std::nullopt;
-    return ceil_div(end - init, step);
+    return count((end - init + step - 1) / step);
   }
   if (direction == "GT" || direction == "GE") {
-    const int64_t end = direction == "GT" ? bound : bound - 1;
-    if (init <= end) return 0;
+    const Wide end = Wide{bound} - (direction == "GE" ? 1 : 0);
+    if (Wide{init} <= end) return 0;
     if (step >= 0) return std::nullopt;
-    return ceil_div(init - end, -step);
+    return count((Wide{init} - end + (-Wide{step}) - 1) / -Wide{step});
   }
   if (direction == "NE") {
-    if (step == 0 || (bound - init) % step != 0 || (bound - init) / step < 0) return std::nullopt;
-    return (bound - init) / step;
+    const Wide distance = Wide{bound} - init;
+    if (step == 0 || distance % step != 0 || distance / step < 0) return std::nullopt;
+    return count(distance / step);
   }
   return std::nullopt;
 }
