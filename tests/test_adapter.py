@@ -78,6 +78,7 @@ def test_cache_key_covers_options_device_order_compiler_and_topology():
 def test_corrupt_cache_entry_is_a_miss(tmp_path):
     cache = CompileCache(tmp_path)
     r = CompileResult(status="ok", candidate="c", topology="v5e:2x4", compiler="x", key="k1")
+    r.hlo_text = "HloModule m"
     cache.put(r)
     assert cache.get("k1").cached
     (tmp_path / "compile" / "k1.json").write_text('{"status": "ok", "trunc')

@@ -78,6 +78,14 @@ def test_edited_entry_fails_its_checksum(tmp_path, caplog):
     _fault(cache, "k1", caplog, str(_entry(tmp_path)), "checksum")
 
 
+def test_entry_whose_hlo_is_garbage_is_a_miss(tmp_path, caplog):
+    cache = CompileCache(tmp_path)
+    garbage = _result()
+    garbage.hlo_text = "dott(garbage"
+    cache.put(garbage)  # a writer that checksummed garbage: the checksum alone cannot tell
+    _fault(cache, "k1", caplog, str(_entry(tmp_path)), "no compiled HLO module")
+
+
 def test_entry_for_another_candidate_is_a_miss(tmp_path, caplog):
     cache = CompileCache(tmp_path)
     cache.put(_result("k1", candidate="data=4,model=2"))

@@ -188,6 +188,8 @@ class CompileCache:
             result = CompileResult.from_dict(body)
         except (ValueError, TypeError, KeyError) as e:
             raise CacheFault(f"entry {name} does not decode: {type(e).__name__}: {e}") from None
+        if result.status == "ok" and not result.hlo_text.lstrip().startswith("HloModule"):
+            raise CacheFault(f"entry {name} holds no compiled HLO module")
         if job is not None:
             want = (job.candidate, job.topology, tuple(job.mesh_shape), tuple(job.axis_names))
             got = (result.candidate, result.topology, result.mesh_shape, result.axis_names)
