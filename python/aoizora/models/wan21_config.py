@@ -111,7 +111,8 @@ def geometry(model: str, resolution: str, frames: int) -> Geometry:
         raise ValueError(
             f"unknown resolution {resolution!r} for {model}; allowed: {', '.join(allowed)}"
         )
-    if not isinstance(frames, int) or frames < 1 or (frames - 1) % VAE_TEMPORAL != 0:
+    bad_type = not isinstance(frames, int) or isinstance(frames, bool)
+    if bad_type or frames < 1 or (frames - 1) % VAE_TEMPORAL != 0:
         raise ValueError(
             f"frames must be of the form 4k+1 (1, 5, 9, ..., 81), got {frames!r}: the VAE "
             "compresses time 4x after the first frame"
