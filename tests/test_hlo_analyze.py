@@ -248,13 +248,39 @@ def test_compute_profile_matches_q2_compute_and_ranks_ops(capsys):
     assert sum(o["seconds"] for o in ops) <= profile["compute_seconds"] * (1 + 1e-12)
     for o in ops:
         assert o["seconds"] == pytest.approx(o["count"] * o["seconds_each"])
-        side = max(o["flop_seconds_each"], o["memory_seconds_each"])
-        assert o["seconds_each"] == pytest.approx(side)
-        assert o["bound"] == (
-            "memory" if o["memory_seconds_each"] > o["flop_seconds_each"] else "compute"
-        )
+        # The default (compiler) source takes libtpu's estimate where the op has one, else the
+        # roofline: the slowest of its MXU, vector, transcendental and memory sides.
+        sides = {
+            "mxu": o["flop_seconds_each"],
+            "vpu": o["vector_seconds_each"],
+            "eup": o["transcendental_seconds_each"],
+            "memory": o["memory_seconds_each"],
+        }
+        assert o["roofline_seconds_each"] == pytest.approx(max(sides.values()))
+        assert sides[o["bound"]] == pytest.approx(o["roofline_seconds_each"])
+        expected = o["compiler_seconds_each"]
+        assert o["from_compiler"] == (expected is not None)
+        expected = o["roofline_seconds_each"] if expected is None else expected
+        assert o["seconds_each"] == pytest.approx(expected)
     assert 0 <= profile["memory_bound_seconds"] <= profile["compute_seconds"]
     assert 0 < profile["matmul_op_seconds"] <= profile["compute_seconds"]
+    summary = json.loads(
+        _run_json(capsys, ["hlo", "analyze", str(path), "--topology", "v5e:2x4", "--json"])
+    )["compute"]
+    assert summary["source"] == "compiler" and summary["ops_with_estimate"] > 0
+    assert summary["compiler_estimate_seconds"] == pytest.approx(profile["compute_seconds"])
+    assert summary["roofline_seconds"] > 0
+    cpu = DATA / "mlp_train.cpu.compiled.hlo"
+    summary = json.loads(
+        _run_json(capsys, ["hlo", "analyze", str(cpu), "--topology", "v5e:2x4", "--json"])
+    )["compute"]
+    assert summary["compiler_estimate_seconds"] is None and summary["source"] == "roofline"
+    assert summary["ops_with_estimate"] == 0 and summary["ops_without_estimate"] > 0
+
+
+def _run_json(capsys, argv) -> str:
+    assert main(argv) == 0
+    return capsys.readouterr().out
 
 
 def test_compute_profile_table_and_bad_topology(capsys, monkeypatch):
@@ -262,7 +288,8 @@ def test_compute_profile_table_and_bad_topology(capsys, monkeypatch):
     path = DATA / "scan_layers.tpu.compiled.hlo"
     assert main(["hlo", "analyze", str(path), "--topology", "v5e:2x4"]) == 0
     out = capsys.readouterr().out
-    assert "predicted compute on v5e:2x4 (model prediction)" in out and "ms total" in out
+    assert "predicted compute on v5e:2x4 (model prediction, compiler source)" in out
+    assert "ms total" in out and "roofline" in out
     assert main(["hlo", "analyze", str(path), "--topology", "v5e:3x3"]) == 2
     assert "valid shapes" in capsys.readouterr().err
 
