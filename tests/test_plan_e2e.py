@@ -54,6 +54,11 @@ def test_plan_json_has_the_documented_fields(planned):
     out, _ = planned
     obj = json.loads((out / "plan.json").read_text())
     assert obj["compiler"].startswith("tpu-aot")
+    # What users run on TPU, and where the compute came from (docs/fidelity.md).
+    assert obj["attention"] == "splash"
+    assert obj["compute_source"] == "compiler"
+    by_source = obj["predicted"]["breakdown"]["compute_seconds_by_source"]
+    assert by_source["compiler"] > 0 and by_source["roofline"] > 0
     assert obj["predicted"]["seconds"] > 0
     assert "model prediction" in obj["predicted"]["note"] or "Predicted" in obj["predicted"]["note"]
     assert len(obj["device_order"]) == 4 and len(obj["device_ids"]) == 4
@@ -122,6 +127,23 @@ def test_predict_scores_one_candidate(planned, capsys):
     assert out["placement"] == "jax.make_mesh"
     assert out["best_placement_seconds"] <= out["seconds"]
     assert out["seconds"] > 0
+    assert out["attention"] == "splash" and out["compute_source"] == "compiler"
+    b = out["breakdown"]
+    assert b["compute_seconds"] + b["exposed_comm_seconds"] == pytest.approx(out["seconds"])
+    assert set(b["compute_seconds_by_source"]) == {"compiler", "roofline"}
+    assert b["compute_seconds_by_source"]["compiler"] == pytest.approx(b["compute_seconds"])
+    # The roofline source on the same (cached) compile: same program, other compute.
+    rc = main(
+        ["predict", "--model", MODEL, "--resolution", RES, "--frames", str(FRAMES)]
+        + ["--topology", TOPOLOGY, "--strategy", "cfg=2,ulysses=2", "--compute", "roofline"]
+        + ["--cache-dir", str(cache), "--json"]
+    )
+    assert rc == 0
+    roof = json.loads(capsys.readouterr().out)
+    assert roof["compute_source"] == "roofline"
+    assert roof["breakdown"]["compute_seconds"] == pytest.approx(
+        b["compute_seconds_by_source"]["roofline"]
+    )
 
 
 def test_plan_rejects_bad_input(capsys):
