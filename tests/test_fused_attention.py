@@ -79,21 +79,10 @@ def test_pallas_block_compiles_for_tpu(lq, lk, masked):
     invalid keys, residuals kept) lowers and compiles for a v5e chip; its outputs have the
     merge's shapes and the compiled module carries the kernel's cost estimate."""
     from aoizora import _core
-    from aoizora.compiler.tpu_topology import tpu_devices
 
-    device = tpu_devices("v5e:2x2")[0]
-    sharding = jax.sharding.SingleDeviceSharding(device)
-    q = jax.ShapeDtypeStruct((1, lq, 2, 128), jnp.bfloat16, sharding=sharding)
-    kv = jax.ShapeDtypeStruct((1, lk, 2, 128), jnp.bfloat16, sharding=sharding)
-
-    def fn(q, k, v):
-        valid = (jnp.arange(lk) < lk - 7) if masked else None
-        return pallas_block_attention(q, k, v, valid)
-
-    lowered = jax.jit(fn).trace(q, kv, kv).lower(lowering_platforms=("tpu",))
-    o, lse = lowered.out_info
-    assert o.shape == (1, lq, 2, 128) and o.dtype == jnp.float32
-    assert lse.shape == (1, 2, lq) and lse.dtype == jnp.float32
+    lowered = _lower_block_for_v5e(
+        lambda q, k, v, valid: pallas_block_attention(q, k, v, valid), lq, lk, masked
+    )
     compiled = lowered.compile()
     text = compiled.as_text()
     assert "tpu_custom_call" in text
@@ -144,21 +133,13 @@ def test_splash_block_compiles_for_tpu(lq, lk, masked):
     or invalid keys, the log-sum-exp residual kept) compiles for a v5e chip with the merge's
     shapes, and the analyzer costs it from its shapes (splash declares no cost estimate)."""
     from aoizora import _core
-    from aoizora.compiler.tpu_topology import tpu_devices
 
-    device = tpu_devices("v5e:2x2")[0]
-    sharding = jax.sharding.SingleDeviceSharding(device)
-    q = jax.ShapeDtypeStruct((1, lq, 2, 128), jnp.bfloat16, sharding=sharding)
-    kv = jax.ShapeDtypeStruct((1, lk, 2, 128), jnp.bfloat16, sharding=sharding)
-
-    def fn(q, k, v):
-        valid = (jnp.arange(lk) < lk - 7) if masked else None
-        return splash_block_attention(q, k, v, valid, generation="v5e")
-
-    lowered = jax.jit(fn).trace(q, kv, kv).lower(lowering_platforms=("tpu",))
-    o, lse = lowered.out_info
-    assert o.shape == (1, lq, 2, 128) and o.dtype == jnp.float32
-    assert lse.shape == (1, 2, lq) and lse.dtype == jnp.float32
+    lowered = _lower_block_for_v5e(
+        lambda q, k, v, valid: splash_block_attention(q, k, v, valid, generation="v5e"),
+        lq,
+        lk,
+        masked,
+    )
     text = lowered.compile().as_text()
     assert "splash_mha_fwd" in text
     bq, bkv, _ = splash_block_sizes("v5e", lq, lk, probe=False)
@@ -204,3 +185,22 @@ def test_default_attention_is_what_users_run():
         wan_workload("wan2.1-tiny", "480p", attention="splash")
     kwargs = wan_workload("wan2.1-tiny", "480p", attention="splash", tpu_generation="v6e")
     assert kwargs.kwargs_dict()["tpu_generation"] == "v6e"
+
+
+def _lower_block_for_v5e(block, lq, lk, masked):
+    """``block(q, k, v, valid)`` lowered for one v5e chip (q (1, lq, 2, 128), k/v (1, lk, 2, 128),
+    bf16; the last 7 keys invalid when ``masked``); checks the outputs have the merge's shapes."""
+    from aoizora.compiler.tpu_topology import tpu_devices
+
+    sharding = jax.sharding.SingleDeviceSharding(tpu_devices("v5e:2x2")[0])
+    q = jax.ShapeDtypeStruct((1, lq, 2, 128), jnp.bfloat16, sharding=sharding)
+    kv = jax.ShapeDtypeStruct((1, lk, 2, 128), jnp.bfloat16, sharding=sharding)
+
+    def fn(q, k, v):
+        return block(q, k, v, (jnp.arange(lk) < lk - 7) if masked else None)
+
+    lowered = jax.jit(fn).trace(q, kv, kv).lower(lowering_platforms=("tpu",))
+    o, lse = lowered.out_info
+    assert o.shape == (1, lq, 2, 128) and o.dtype == jnp.float32
+    assert lse.shape == (1, 2, lq) and lse.dtype == jnp.float32
+    return lowered
