@@ -113,25 +113,31 @@ nb::dict PrecompileDict(const PrecompileAnalysis& a) {
 void BindProgram(nb::module_& m) {
   m.def(
       "analyze_compiled_hlo",
-      [](const std::string& text, const std::string& filename) {
-        return SummaryDict(ValueOrThrow(AnalyzeCompiledText(text, filename)));
+      [](const std::string& text, const std::string& filename, bool strict) {
+        return SummaryDict(ValueOrThrow(AnalyzeCompiledText(text, filename, {strict})));
       },
-      nb::arg("text"), nb::arg("filename") = "<string>",
+      nb::arg("text"), nb::arg("filename") = "<string>", nb::arg("strict") = true,
       "Analyze compiled (partitioned) HLO text: FLOPs, bytes and collectives per device, loops "
-      "expanded. Malformed text raises ValueError with file:line:col.");
+      "expanded. Malformed text raises ValueError with file:line:col, as does (strict, the "
+      "default) an opcode XLA does not define or a malformed known_trip_count; strict=False "
+      "lists those as warnings instead.");
   m.def(
       "analyze_compiled_hlo_file",
-      [](const std::string& path) { return SummaryDict(ValueOrThrow(AnalyzeCompiledFile(path))); },
-      nb::arg("path"), "analyze_compiled_hlo on a file (e.g. an --xla_dump_to module).");
+      [](const std::string& path, bool strict) {
+        return SummaryDict(ValueOrThrow(AnalyzeCompiledFile(path, {strict})));
+      },
+      nb::arg("path"), nb::arg("strict") = true,
+      "analyze_compiled_hlo on a file (e.g. an --xla_dump_to module).");
   m.def(
       "analyze_precompile_hlo",
-      [](const std::string& text, const std::string& filename) {
-        return PrecompileDict(ValueOrThrow(AnalyzePrecompileText(text, filename)));
+      [](const std::string& text, const std::string& filename, bool strict) {
+        return PrecompileDict(ValueOrThrow(AnalyzePrecompileText(text, filename, {strict})));
       },
-      nb::arg("text"), nb::arg("filename") = "<string>",
+      nb::arg("text"), nb::arg("filename") = "<string>", nb::arg("strict") = true,
       "Inputs of the pruning bound Q1 from a lowered, unpartitioned module "
       "(lowered.as_text(dialect='hlo')): per-device matmul FLOPs and parameter bytes under the "
-      "sharding annotations, explicit and implied collectives (kind, array_bytes V, groups).");
+      "sharding annotations, explicit and implied collectives (kind, array_bytes V, groups). "
+      "strict as in analyze_compiled_hlo.");
 }
 
 }  // namespace aoizora::bindings

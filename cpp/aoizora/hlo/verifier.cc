@@ -67,7 +67,7 @@ class Verifier {
       if (options_.strict) {
         return At(inst, "unknown opcode '" + inst.opcode +
                             "': not an XLA opcode, so its FLOPs and bytes cannot be counted "
-                            "(a typo? lenient analysis counts it as a warning instead)");
+                            "(a typo? a lenient analysis lists it as a warning instead)");
       }
       Use& use = unknown_[inst.opcode];
       if (use.first == nullptr) use.first = &inst;
