@@ -19,6 +19,23 @@ _NAME = {"type": "string", "minLength": 1}
 _COUNT = {"type": "integer", "minimum": 1, "maximum": _MAX_INT}
 _INDEX = {"type": "integer", "minimum": 0, "maximum": _MAX_INT}
 _SECONDS = {"type": ["number", "null"], "minimum": 0}
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+
+# baselines[].name as ``aoizora plan`` writes them (docs/plan-schema.md, docs/planner.md): a
+# topology-blind automatic choice, our sharding under JAX's device orders, existing solutions as
+# their users get them, and the exhaustive oracle (--oracle). Not enforced on read: a plan
+# written by an older AoiZora (other baseline names) still loads.
+BASELINE_NAMES = (
+    "alpha-beta",
+    "ours+make_mesh",
+    "ours+create_device_mesh",
+    "ours+id-order",
+    "maxdiffusion-default",
+    "maxdiffusion-readme",
+    "wan-official",
+    "oracle",
+)
+EXISTING_SOLUTIONS = ("maxdiffusion-default", "maxdiffusion-readme", "wan-official")
 
 PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -74,7 +91,28 @@ PLAN_SCHEMA: dict[str, Any] = {
         },
         "baselines": {
             "type": "array",
-            "items": {"type": "object", "properties": {"seconds": _SECONDS}},
+            "items": {
+                "type": "object",
+                "required": [
+                    "name",
+                    "candidate",
+                    "placement",
+                    "seconds",
+                    "note",
+                    "existing_solution",
+                ],
+                "properties": {
+                    "name": _NAME,
+                    "candidate": _TEXT_OR_NULL,
+                    "placement": {"type": "string"},
+                    "seconds": _SECONDS,
+                    "fits": {"type": ["boolean", "null"]},
+                    "note": {"type": "string"},
+                    "existing_solution": {"type": "boolean"},
+                    "cfg": {"type": "string"},
+                    "source": {"type": "string"},
+                },
+            },
         },
         "stats": {"type": "object"},
     },

@@ -1,20 +1,78 @@
-"""The logical shardings existing systems pick (shared/reference/wan21.md section 6), as
-candidates of our space, and the topology-blind choice XLA's auto-sharding cost would make.
+"""What existing solutions run, as their users get it (shared/reference/baselines.md): the logical
+sharding each recipe picks, how it runs classifier-free guidance (CFG) and how it builds its mesh.
+Each recipe is a value; :func:`recipe_placement` turns it into a device order with the real JAX
+code. A recipe that cannot run on a slice (its heads or tokens do not divide, its mesh cannot be
+built) says why instead of being replaced by something else.
 
-- MaxDiffusion: all chips on the context axis with all-gather-K/V ("flash") attention, weights
-  sharded over the context axis (``embed -> context``), CFG as a data axis of 2 where the chip
-  count allows; mesh built by ``jax.make_mesh`` (mesh axes data < context, as MaxDiffusion orders
-  them).
-- Official Wan / xDiT: no CFG parallelism (sequential CFG), Ulysses = the largest divisor of the
-  head count that divides the chip count, ring for the rest, FSDP over all ranks, devices in id
-  order. Our step computes both guidance passes as one batch of two; sequential CFG runs the same
-  FLOPs and, with FSDP, gathers the weights twice, so this stand-in is if anything optimistic for
-  the baseline (docs/planner.md).
+- ``maxdiffusion-default``: MaxDiffusion's ``base_wan_14b.yml`` as shipped:
+  ``ici_context_parallelism: -1`` (every chip on the context axis), Q sharded and K/V gathered
+  (``attention_sharding_uniform``: our ``kv_gather``), weights sharded over context
+  (``embed -> context``), the two guidance passes as one batch of two on the same chips
+  (``ici_data_parallelism: 1``); mesh ``[data, fsdp, context, tensor]`` from
+  ``mesh_utils.create_device_mesh(..., allow_split_physical_axes=False)``.
+- ``maxdiffusion-readme``: the README's Wan 2.1 example, ``ici_data_parallelism=2
+  ici_context_parallelism=2`` on 4 chips, generalised to data 2 x context N/2: CFG as data
+  parallel, the rest as above.
+- ``wan-official``: the Wan 2.1 README with xDiT USP: 1.3B with ``--ring_size N``
+  (``--ulysses_size 1``, the efficiency table's footnote), every other model with
+  ``--ulysses_size N`` when the heads allow it (generate.py asserts ``num_heads %
+  ulysses_size == 0``), else the largest Ulysses degree that divides both, ring for the rest
+  (``ulysses_size * ring_size == world_size``), said so in the note; ``--dit_fsdp`` (weights over
+  every rank); CFG as two sequential forward passes per step (``wan/text2video.py``); devices in
+  id order (one process per device, rank = device id).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from aoizora.models import Candidate
+
+# How a recipe runs the two guidance passes.
+CFG_PARALLEL = "parallel"  # a cfg mesh axis: each pass on half the chips
+CFG_BATCH = "batch"  # both passes as one batch of two on every chip
+CFG_SEQUENTIAL = "sequential"  # one pass after the other on every chip (two forward programs)
+
+# How a row's devices are ordered.
+MAKE_MESH = "jax.make_mesh"
+CREATE_DEVICE_MESH = "mesh_utils.create_device_mesh(allow_split_physical_axes=False)"
+ID_ORDER = "device id order"
+
+MAXDIFFUSION_AXES = ("data", "fsdp", "context", "tensor")
+
+MAXDIFFUSION_SOURCE = (
+    "AI-Hypercomputer/maxdiffusion src/maxdiffusion/configs/base_wan_14b.yml, "
+    "max_utils.create_device_mesh"
+)
+MAXDIFFUSION_README_SOURCE = "AI-Hypercomputer/maxdiffusion README (Wan 2.1 example)"
+WAN_OFFICIAL_SOURCE = "Wan-Video/Wan2.1 README and generate.py (xDiT USP), wan/text2video.py"
+
+RECIPES = ("maxdiffusion-default", "maxdiffusion-readme", "wan-official")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One existing solution's choice on one chip count."""
+
+    name: str
+    candidate: Candidate | None  # None: the recipe cannot run here (``note`` says why)
+    cfg: str  # CFG_PARALLEL | CFG_BATCH | CFG_SEQUENTIAL
+    placement: str  # MAKE_MESH | CREATE_DEVICE_MESH | ID_ORDER
+    source: str
+    note: str = ""
+    # The recipe's own mesh (MaxDiffusion's 4-D [data, fsdp, context, tensor]); its row-major
+    # device order is the candidate's (axes of size 1 dropped). Empty: the candidate's mesh.
+    mesh_shape: tuple[int, ...] = ()
+    mesh_axes: tuple[str, ...] = ()
+
+    @property
+    def runs(self) -> bool:
+        return self.candidate is not None
+
+    @property
+    def label(self) -> str | None:
+        return self.candidate.label() if self.candidate is not None else None
 
 
 def _make(degrees: list[tuple[str, int]], weights: list[str]) -> Candidate:
@@ -23,15 +81,165 @@ def _make(degrees: list[tuple[str, int]], weights: list[str]) -> Candidate:
     return Candidate(tuple(kept), tuple(a for a in weights if a in names))
 
 
-def maxdiffusion_candidate(num_devices: int) -> Candidate:
-    if num_devices >= 4 and num_devices % 2 == 0:
-        return _make([("cfg", 2), ("kv_gather", num_devices // 2)], ["kv_gather"])
-    return _make([("kv_gather", num_devices)], ["kv_gather"])
+def _check(model: str, num_devices: int, cand: Candidate, tokens: int | None) -> str:
+    """'' when ``cand`` is valid for the model and workload, else why not."""
+    from aoizora.models.strategies import validate
+
+    try:
+        validate(model, num_devices, cand, tokens)
+    except ValueError as e:
+        return str(e)
+    return ""
 
 
-def wan_official_candidate(num_devices: int, num_heads: int) -> Candidate:
-    ulysses = max(
-        d for d in range(1, num_devices + 1) if num_devices % d == 0 and num_heads % d == 0
+def _cannot(name: str, cfg: str, placement: str, source: str, why: str, **kw: Any) -> Recipe:
+    return Recipe(name, None, cfg, placement, source, f"cannot run: {why}", **kw)
+
+
+def maxdiffusion_default(model: str, num_devices: int, tokens: int | None = None) -> Recipe:
+    name, source = "maxdiffusion-default", MAXDIFFUSION_SOURCE
+    shape = (1, 1, num_devices, 1)
+    cand = _make([("kv_gather", num_devices)], ["kv_gather"])
+    why = _check(model, num_devices, cand, tokens)
+    if why:
+        return _cannot(name, CFG_BATCH, CREATE_DEVICE_MESH, source, why)
+    note = f"ici_context_parallelism=-1 ({num_devices}), K/V all-gathered, both CFG passes batched"
+    return Recipe(name, cand, CFG_BATCH, CREATE_DEVICE_MESH, source, note, shape, MAXDIFFUSION_AXES)
+
+
+def maxdiffusion_readme(model: str, num_devices: int, tokens: int | None = None) -> Recipe:
+    name, source = "maxdiffusion-readme", MAXDIFFUSION_README_SOURCE
+    if num_devices % 2:
+        return _cannot(
+            name,
+            CFG_PARALLEL,
+            CREATE_DEVICE_MESH,
+            source,
+            f"ici_data_parallelism=2 needs an even chip count, the slice has {num_devices}",
+        )
+    shape = (2, 1, num_devices // 2, 1)
+    cand = _make([("cfg", 2), ("kv_gather", num_devices // 2)], ["kv_gather"])
+    why = _check(model, num_devices, cand, tokens)
+    if why:
+        return _cannot(name, CFG_PARALLEL, CREATE_DEVICE_MESH, source, why)
+    note = f"ici_data_parallelism=2 x ici_context_parallelism={num_devices // 2}"
+    return Recipe(
+        name, cand, CFG_PARALLEL, CREATE_DEVICE_MESH, source, note, shape, MAXDIFFUSION_AXES
     )
-    ring = num_devices // ulysses
-    return _make([("ring", ring), ("ulysses", ulysses)], ["ring", "ulysses"])
+
+
+def _is_1_3b(model: str) -> bool:
+    return "1.3b" in model
+
+
+def wan_official(model: str, num_devices: int, tokens: int | None = None) -> Recipe:
+    from aoizora.models.wan21_config import get_config
+
+    name, source = "wan-official", WAN_OFFICIAL_SOURCE
+    heads = get_config(model).num_heads
+    note = ""
+    if _is_1_3b(model):
+        ring, ulysses = num_devices, 1
+        note = "--ring_size N --ulysses_size 1 (README: 1.3B on 8 GPUs)"
+    else:
+        ulysses = max(
+            d for d in range(1, num_devices + 1) if num_devices % d == 0 and heads % d == 0
+        )
+        ring = num_devices // ulysses
+        note = f"--ulysses_size {ulysses}"
+        if ulysses != num_devices:
+            note = (
+                f"--ulysses_size {num_devices} cannot run: {heads} heads are not divisible by "
+                f"{num_devices} (generate.py asserts it); ran the largest valid "
+                f"--ulysses_size {ulysses} with --ring_size {ring}"
+            )
+    cand = _make([("ring", ring), ("ulysses", ulysses)], ["ring", "ulysses"])
+    why = _check(model, num_devices, cand, tokens)
+    if why:
+        return _cannot(name, CFG_SEQUENTIAL, ID_ORDER, source, why)
+    return Recipe(name, cand, CFG_SEQUENTIAL, ID_ORDER, source, note + "; --dit_fsdp")
+
+
+_BUILDERS = {
+    "maxdiffusion-default": maxdiffusion_default,
+    "maxdiffusion-readme": maxdiffusion_readme,
+    "wan-official": wan_official,
+}
+
+
+def recipe(name: str, model: str, num_devices: int, tokens: int | None = None) -> Recipe:
+    """The recipe ``name`` (one of RECIPES) for ``model`` on ``num_devices`` devices."""
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown recipe {name!r}; allowed: {', '.join(RECIPES)}")
+    return _BUILDERS[name](model, num_devices, tokens)
+
+
+def recipes(model: str, num_devices: int, tokens: int | None = None) -> list[Recipe]:
+    return [recipe(n, model, num_devices, tokens) for n in RECIPES]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A device order (chip coordinates, plus the core on multi-core chips, per logical device of
+    the candidate's mesh) or why it cannot be built."""
+
+    method: str
+    device_coords: list[list[int]] | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.device_coords is not None
+
+
+def id_order(topology: str) -> list[list[int]]:
+    """Chip coordinates (plus the core on multi-core chips) of device ids 0..N-1."""
+    from aoizora import core
+
+    topo = core().parse_slice_spec(topology)
+    multi = int(topo.cores_per_chip) > 1
+    out = []
+    for i in range(int(topo.num_devices)):
+        c = list(topo.device_coords(i))[:3]
+        out.append(c + [int(topo.core_on_chip(i))] if multi else c)
+    return out
+
+
+def place(
+    method: str,
+    topology: str,
+    mesh_shape: tuple[int, ...],
+    axis_names: tuple[str, ...],
+) -> Placement:
+    """The device order ``method`` gives a mesh on the slice (the real JAX functions on libtpu's
+    compile-only devices); an exception JAX raised is returned as the error."""
+    from aoizora.baselines.jax_mesh import create_device_mesh_order, make_mesh_order
+
+    if method == ID_ORDER:
+        return Placement(method, id_order(topology))
+    if method == MAKE_MESH:
+        order = make_mesh_order(topology, mesh_shape or (1,), axis_names or ("a0",))
+    elif method == CREATE_DEVICE_MESH:
+        order = create_device_mesh_order(topology, mesh_shape or (1,), axis_names or ("a0",))
+    else:
+        raise ValueError(f"unknown placement method {method!r}")
+    if not order.ok:
+        return Placement(method, None, f"{method.split('(')[0]} raised {order.error}")
+    return Placement(method, order.device_coords())
+
+
+def recipe_placement(r: Recipe, topology: str) -> Placement:
+    """The device order the recipe's own mesh code gives on the slice."""
+    if r.candidate is None:
+        return Placement(r.placement, None, r.note)
+    if r.mesh_shape:
+        shape, names = r.mesh_shape, r.mesh_axes
+    else:
+        shape, names = r.candidate.mesh_shape(), r.candidate.axis_names()
+    p = place(r.placement, topology, shape, names)
+    if not p.ok and r.mesh_shape:
+        dims = ", ".join(f"{a}={d}" for a, d in zip(names, shape, strict=True))
+        return Placement(
+            p.method, None, f"cannot run: its mesh ({dims}) cannot be built: {p.error}"
+        )
+    return p

@@ -28,7 +28,7 @@ class PlanRequest:
     resolution: str = "480p"
     frames: int = 81
     topology: str = "v5e:2x4"
-    mode: str = "exact"  # exact | topk
+    mode: str = "topk"  # topk (the main job) | exact
     k: int = 4
     compiler: str = "tpu"  # tpu (AOT through libtpu) | cpu (labelled fallback)
     # splash | pallas (fused TPU kernels) | jax (blockwise, plain JAX); None: what users run on
@@ -113,6 +113,9 @@ class _Planner:
         )
         self.cache = CompileCache(req.cache_dir) if req.cache_dir else None
         self.records: list[CandidateRecord] = []
+        # Programs outside our space that a baseline runs (wan-official's sequential CFG), keyed
+        # by (candidate, CFG mode): compiled and scored like candidates, never planned.
+        self.variants: dict[tuple[Any, str], CandidateRecord] = {}
         self.placements_scored = 0
         self.compiles = 0
 
@@ -132,14 +135,15 @@ class _Planner:
             f"({self.num_devices} devices)"
         )
 
-    def lower_and_bound(self, records: list[CandidateRecord]) -> None:
+    def lower_and_bound(self, records: list[CandidateRecord], workload: Any = None) -> None:
         from aoizora.compiler import adapter
 
+        workload = workload or self.workload
         with self.progress.stage("lower+Q1", total=len(records)) as tick:
             for rec in records:
                 try:
                     low = adapter.lower(
-                        rec.candidate, workload=self.workload, compiler=self.req.compiler
+                        rec.candidate, workload=workload, compiler=self.req.compiler
                     )
                     rec.q1 = self.core.q1_bound(
                         low.hlo_text, self.topology_name, compute=self.req.compute
@@ -154,14 +158,18 @@ class _Planner:
 
     def compile_and_rank(self, indices: list[int]) -> list[Any]:
         """The branch and bound's callback: compile these candidates in parallel and rank them."""
+        return self._compile([self.records[i] for i in indices], self.workload)
+
+    def _compile(self, recs: list[CandidateRecord], workload: Any) -> list[Any]:
+        """Compile and rank ``recs`` in parallel; ``workload`` is one for all or one per record."""
         from aoizora.compiler import adapter
 
-        recs = [self.records[i] for i in indices]
+        workloads = workload if isinstance(workload, list) else [workload] * len(recs)
         jobs = [
             adapter.make_job(
-                r.candidate, self.topology_name, workload=self.workload, compiler=self.req.compiler
+                r.candidate, self.topology_name, workload=w, compiler=self.req.compiler
             )
-            for r in recs
+            for r, w in zip(recs, workloads, strict=True)
         ]
         with self.progress.stage("compile", total=len(jobs)) as tick:
             results = adapter.compile_jobs(
@@ -210,34 +218,39 @@ class _Planner:
         rec.status = "compiled"
         return self.core.CompileOutcome(True, rec.best_seconds, "")
 
-    def jax_order(self, cand) -> list[list[int]] | None:
-        """jax.make_mesh's device order for the candidate (None when JAX refuses the shape)."""
-        from aoizora.baselines.jax_mesh import make_mesh_order
+    def jax_orders(self, cand) -> list[tuple[str, list[list[int]]]]:
+        """The device orders JAX users get for the candidate's mesh (jax.make_mesh,
+        mesh_utils.create_device_mesh, device-id order), those JAX can build."""
+        from aoizora.baselines import recipes as rc
 
-        order = make_mesh_order(self.topology_name, cand.mesh_shape(), cand.axis_names())
-        return order.device_coords() if order.ok else None
+        out = []
+        for method in (rc.MAKE_MESH, rc.CREATE_DEVICE_MESH, rc.ID_ORDER):
+            where = rc.place(method, self.topology_name, cand.mesh_shape(), cand.axis_names())
+            if where.ok:
+                out.append((method, where.device_coords))
+        return out
 
     def rank(self, rec: CandidateRecord) -> dict[str, Any]:
         cand = rec.candidate
-        jax_coords = self.jax_order(cand)
+        orders = self.jax_orders(cand)
         ranking = self.core.rank_placements(
             rec.compile.hlo_text,
             self.topology_name,
             list(cand.mesh_shape()),
             list(cand.axis_names()),
             top=self.req.top_placements,
-            baselines=[jax_coords] if jax_coords is not None else [],
+            baselines=[coords for _, coords in orders],
             compute=self.req.compute,
         )
         self.placements_scored += (
-            int(ranking["reduced_count"]) + int(ranking["local_search_evaluations"]) + 1
+            int(ranking["reduced_count"]) + int(ranking["local_search_evaluations"]) + len(orders)
         )
-        # The structured space need not contain JAX's own order; never report a placement worse
-        # than the one jax.make_mesh would give.
-        for row in ranking["baselines"]:
+        # The structured space need not contain JAX's orders; never report a placement worse
+        # than one a JAX user gets without searching.
+        for (method, _), row in zip(orders, ranking["baselines"], strict=True):
             if ranking["placements"] and row["seconds"] < ranking["placements"][0]["seconds"]:
                 ranking["placements"].insert(
-                    0, {**row, "description": "jax.make_mesh order (beat the searched space)"}
+                    0, {**row, "description": f"{method} order (beat the searched space)"}
                 )
         return ranking
 
@@ -245,14 +258,48 @@ class _Planner:
         if rec.compile is None:
             self.compile_and_rank([self.records.index(rec)])
 
+    def variant_workload(self, cfg_mode: str) -> Any:
+        from aoizora.planner.variants import variant_workload
+
+        return variant_workload(self.req, cfg_mode)
+
+    def variant(self, candidate: Any, cfg_mode: str) -> CandidateRecord:
+        """The record of ``candidate`` run with CFG as ``cfg_mode`` (a program outside our space,
+        e.g. wan-official's sequential passes), lowered and bounded (Q1, memory); not compiled."""
+        key = (candidate, cfg_mode)
+        if key not in self.variants:
+            rec = CandidateRecord(candidate)
+            self.variants[key] = rec
+            try:
+                workload = self.variant_workload(cfg_mode)
+            except ValueError as e:
+                rec.status, rec.failure = "failed", f"{cfg_mode} CFG: {e}"
+                return rec
+            self.lower_and_bound([rec], workload)
+        return self.variants[key]
+
+    def ensure_variant_compiled(self, rec: CandidateRecord) -> None:
+        if rec.compile is None:
+            self.compile_together([rec])
+
+    def compile_together(self, recs: list[CandidateRecord]) -> None:
+        """Compile candidates and variants not compiled yet in one parallel batch (the baselines'
+        compiles: one at a time they would leave workers idle)."""
+        todo, workloads = [], []
+        for rec in recs:
+            if rec.compile is not None or rec in todo:
+                continue
+            mode = next((m for (_, m), r in self.variants.items() if r is rec), None)
+            todo.append(rec)
+            workloads.append(self.workload if mode is None else self.variant_workload(mode))
+        if todo:
+            self._compile(todo, workloads)
+
     def id_order(self) -> list[list[int]]:
         """Chip coordinates (plus the core on multi-core chips) of device ids 0..N-1."""
-        cores = int(self.topology.cores_per_chip) > 1
-        out = []
-        for i in range(self.num_devices):
-            c = list(self.topology.device_coords(i))[:3]
-            out.append(c + [int(self.topology.core_on_chip(i))] if cores else c)
-        return out
+        from aoizora.baselines.recipes import id_order
+
+        return id_order(self.topology_name)
 
     def score(self, rec: CandidateRecord, coords: list[list[int]]) -> dict[str, Any]:
         cand = rec.candidate
@@ -316,10 +363,7 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
     # Candidates compiled for the baselines or the oracle are ranked too: the plan is the best
     # of everything compiled, so it is never worse than a baseline's candidate.
     best = _best_ranked(p.records)
-    if best is not None:
-        for row in baselines:
-            if row["name"] == "ours+make_mesh" and row["candidate"] != best.label:
-                baselines[baselines.index(row)] = bl.ours_with_make_mesh(p, best)
+    baselines = bl.refresh_ours(p, best, baselines)
 
     stats = {
         "candidates": len(p.records),
@@ -329,7 +373,8 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
         "pruned": search.num_pruned_memory + search.num_pruned_bound,
         "compiled": search_compiled,
         "compiled_for_baselines": sum(1 for r in p.records if r.compile is not None)
-        - search_compiled,
+        - search_compiled
+        + sum(1 for r in p.variants.values() if r.compile is not None),
         "failed": sum(1 for r in p.records if r.status == "failed"),
         "failed_lowering": len(p.records) - len(searchable),
         "fresh_compiles": p.compiles,
