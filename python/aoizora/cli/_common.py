@@ -73,10 +73,19 @@ def print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
+# Width given to rich when stdout is not a terminal (a pipe, a file): wide enough that no table
+# cell is ever cut ("ring=4,ulys…") or folded; the table itself stays as narrow as its content.
+PIPE_WIDTH = 4096
+
+
 def console():
+    """A rich console for stdout: the terminal's width on a terminal (cells fold, never cut),
+    no width limit otherwise (full labels in pipes and files)."""
     from rich.console import Console
 
-    return Console()
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=PIPE_WIDTH)
 
 
 def add_scenario_arguments(p) -> None:

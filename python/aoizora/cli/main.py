@@ -89,8 +89,11 @@ def _main(argv: list[str] | None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0 if args.command is None else 2
+    from aoizora.cli._native_log import for_command
+
     try:
-        return int(args.run(args) or 0)
+        with for_command(args):  # libtpu's own start-up messages go to a log, not the terminal
+            return int(args.run(args) or 0)
     except BrokenPipeError:
         raise
     except (UsageError, ValueError) as e:

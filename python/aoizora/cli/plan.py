@@ -1,11 +1,12 @@
 """``aoizora plan``: choose the sharding and the device placement for one denoising step.
 
 Enumerates the model's parallel-strategy candidates for the slice, lowers each (pre-compile HLO),
-bounds it (Q1) and drops those that cannot fit HBM, compiles the others with real XLA in order of
-an estimate, skipping every candidate whose bound cannot beat the best prediction so far (exact
-mode), or only the K best estimates (topk), ranks the physical placements of every compiled
-candidate (Q2), compares with existing solutions under the same model, and writes plan.json,
-report.md, candidates.csv and plan.png to --out.
+bounds it (Q1) and drops those that cannot fit HBM, compiles the K best estimates (topk, the
+default: one per parallel layout first) or every candidate whose bound can still beat the best
+prediction so far (--mode exact: tens of minutes cold), ranks the physical placements of every
+compiled candidate (Q2), compares with existing solutions under the same model, and writes
+plan.json, report.md, candidates.csv and plan.png to --out (libtpu's and the compile workers'
+logs to --out/logs). --explain says why the plan wins.
 Every latency is a model prediction, not a measurement.
 """
 
@@ -29,9 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_arguments(p)
-    p.add_argument("--mode", choices=["exact", "topk"], default="exact")
+    p.add_argument(
+        "--mode",
+        choices=["topk", "exact"],
+        default="topk",
+        help="topk (default): compile the K best estimates; exact: every candidate that can "
+        "still win (slow)",
+    )
     add_model_source_arguments(p)
-    p.add_argument("--k", type=int, default=4, help="candidates to compile in topk mode")
+    p.add_argument("--k", type=int, default=4, help="candidates to compile in topk mode (4)")
     p.add_argument("--workers", type=int, default=None, help="parallel compiles (default: cores)")
     p.add_argument(
         "--oracle",
@@ -40,7 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="aoizora-out", help="directory for plan.json and reports")
     p.add_argument("--json", action="store_true", help="print plan.json to stdout")
-    p.set_defaults(run=run)
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="say in plain words why the plan wins (also in report.md)",
+    )
+    p.set_defaults(run=run, native_log=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     env.configure()
     from aoizora.planner import PlanRequest, run_plan
     from aoizora.planner.progress import Progress
-    from aoizora.planner.report import print_table, write_outputs
+    from aoizora.planner.report import print_explanation, print_table, write_outputs
 
     req = PlanRequest(
         model=args.model,
@@ -86,5 +98,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     c = console()
     print_table(outcome, c)
-    c.print("wrote " + ", ".join(str(p) for p in written))
+    if args.explain:
+        print_explanation(outcome, c)
+    c.print("wrote " + ", ".join(str(p) for p in written), markup=False, highlight=False)
     return 0 if outcome.plan is not None else 1

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--placement", choices=["jax", "best", "ids"], default="jax")
     add_model_source_arguments(p)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, native_log=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_source_arguments(p, attention=False)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, native_log=True)
 
 
 def parse_mesh(text: str) -> list[int]:

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--topology", default="v5e:2x4", help="slice spec (default v5e:2x4)")
     p.add_argument("--compiler", choices=["tpu", "cpu"], default="tpu")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, native_log=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -442,7 +442,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="skip the whole-step section (it compiles Wan 2.1 14B for TPU7x when not cached)",
     )
     p.add_argument("--cache-dir", default=None, help="compile cache (default ~/.cache/aoizora)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, native_log=True)
 
 
 def _fmt(value: float | None, unit: str) -> str:

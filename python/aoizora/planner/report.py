@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from aoizora.plan import PREDICTION_NOTE, save_plan
+from aoizora.planner.baselines import EXISTING
+from aoizora.planner.explain import explain
 from aoizora.planner.pipeline import PlanOutcome
 
 
@@ -22,6 +24,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
             {
                 "name": "aoizora (ours)",
                 "candidate": plan.candidate,
+                "cfg": "parallel" if "cfg" in plan.axis_names else "batch",
                 "placement": "searched",
                 "seconds": ours,
                 "speedup": 1.0,
@@ -40,6 +43,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
             {
                 "name": b["name"],
                 "candidate": b["candidate"] or "-",
+                "cfg": b.get("cfg") or "-",
                 "placement": b["placement"],
                 "seconds": secs if b["fits"] is not False else None,
                 "speedup": (secs / ours) if (secs and ours and b["fits"] is not False) else None,
@@ -52,6 +56,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
             {
                 "name": "oracle (all candidates x all permutations)",
                 "candidate": o["candidate"],
+                "cfg": "-",
                 "placement": "exhaustive",
                 "seconds": o["seconds"],
                 "speedup": (o["seconds"] / ours) if ours else None,
@@ -78,6 +83,10 @@ def _x(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}x"
 
 
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
 def markdown(outcome: PlanOutcome) -> str:
     plan = outcome.plan
     out = io.StringIO()
@@ -90,14 +99,23 @@ def markdown(outcome: PlanOutcome) -> str:
         f"source: {plan.compute_source} (docs/fidelity.md)\n\n"
     )
     out.write(
-        "| solution | candidate | placement | predicted step (ms) | ours faster by | note |\n"
+        "| solution | candidate | CFG | placement | predicted step (ms) | ours faster by | note |\n"
     )
-    out.write("|---|---|---|---|---|---|\n")
+    out.write("|---|---|---|---|---|---|---|\n")
     for r in comparison_rows(outcome):
-        out.write(
-            f"| {r['name']} | {r['candidate']} | {r['placement']} | {_ms(r['seconds'])} | "
-            f"{_x(r['speedup'])} | {r['note']} |\n"
-        )
+        cells = [r["name"], r["candidate"], r["cfg"], r["placement"], _ms(r["seconds"])]
+        cells += [_x(r["speedup"]), r["note"]]
+        out.write("| " + " | ".join(_md_cell(c) for c in cells) + " |\n")
+    out.write(
+        "\nCFG: parallel = a cfg mesh axis (each guidance pass on half the devices); batch = "
+        "both passes as one batch of two on every device; sequential = one pass after the other "
+        "(two forward programs per step). existing_solution rows: "
+        + ", ".join(f"`{n}`" for n in EXISTING)
+        + "; the others are ablations (docs/planner.md).\n"
+    )
+    out.write("\n## Why this plan\n\n")
+    for para in explain(outcome):
+        out.write(para + "\n\n")
     s = outcome.stats
     out.write(
         f"\nCandidates {s['candidates']}, lowered {s['lowered']}, pruned {s['pruned']} "
@@ -171,12 +189,17 @@ def print_table(outcome: PlanOutcome, console) -> None:
         title=f"{plan.model} {plan.resolution} on {plan.topology}: predicted step latency "
         "(model prediction, not a measurement)"
     )
-    for col in ("solution", "candidate", "placement", "step (ms)", "ours faster by", "note"):
-        t.add_column(col)
+    # Labels are never cut ("ring=4,ulys…"): a narrow terminal folds them onto more lines.
+    for col in ("solution", "candidate", "CFG", "placement"):
+        t.add_column(col, overflow="fold")
+    t.add_column("step (ms)", justify="right", no_wrap=True)
+    t.add_column("ours faster by", justify="right", no_wrap=True)
+    t.add_column("note", overflow="fold")
     for r in comparison_rows(outcome):
         t.add_row(
             r["name"],
             r["candidate"],
+            r["cfg"],
             r["placement"],
             _ms(r["seconds"]),
             _x(r["speedup"]),
@@ -196,3 +219,12 @@ def print_table(outcome: PlanOutcome, console) -> None:
         f"placements scored {s['placements_scored']} | wall {s['wall_seconds']:.1f} s | "
         f"compiler: {plan.compiler} | attention: {plan.attention} | compute: {plan.compute_source}"
     )
+
+
+def print_explanation(outcome: PlanOutcome, console) -> None:
+    """``aoizora plan --explain``: why the plan wins, in plain words."""
+    console.print()
+    console.print("[bold]Why this plan[/bold]")
+    for para in explain(outcome):
+        console.print(para, markup=False, highlight=False)
+        console.print()
