@@ -49,14 +49,18 @@ COLUMNS = [
     "compiler",
     "attention",
     "compute_source",
-    "xla_autosharding_ms",
-    "maxdiffusion_ms",
+    "alpha_beta_ms",
+    "maxdiffusion_default_ms",
+    "maxdiffusion_readme_ms",
     "wan_official_ms",
     "ours_ms",
     "ours_candidate",
     "speedup_vs_best_existing",
     "best_existing",
+    "speedup_vs_alpha_beta",
     "placement_only_gain",
+    "placement_gain_create_device_mesh",
+    "placement_gain_id_order",
     "placement_swing",
     "min_speedup_vs_any",
     "oracle_ms",
@@ -70,8 +74,9 @@ COLUMNS = [
     "plan_wall_cold_s",
     "plan_wall_warm_s",
     "other_source",
-    "other_xla_autosharding_ms",
-    "other_maxdiffusion_ms",
+    "other_alpha_beta_ms",
+    "other_maxdiffusion_default_ms",
+    "other_maxdiffusion_readme_ms",
     "other_wan_official_ms",
     "other_ours_ms",
     "other_ours_candidate",
@@ -93,8 +98,16 @@ def _ms_or_reason(b) -> str:
     if b["fits"] is False:
         return "does not fit"
     if b["seconds"] is None:
-        return "n/a: " + (b["note"] or "")[:60]
+        note = b["note"] or ""
+        if "cannot run" in note:  # the recipe's divisibility or its mesh, said in the note
+            return "cannot run: " + note.split("cannot run: ", 1)[1][:60]
+        return "n/a: " + note[:60]
     return f"{b['seconds'] * 1e3:.1f}"
+
+
+def _gain(b, ours) -> str:
+    """A baseline's predicted step over ours (how much faster the plan is), or n/a."""
+    return f"{b['seconds'] / ours:.3f}" if (b and b["seconds"] and ours) else "n/a"
 
 
 def run_scenario(name: str, args) -> dict:
@@ -161,16 +174,20 @@ def run_scenario(name: str, args) -> dict:
         "compiler": plan.compiler if plan else "",
         "attention": req.attention,
         "compute_source": plan.compute_source if plan else req.compute,
-        "xla_autosharding_ms": _ms_or_reason(_baseline(cold, "xla-autosharding")),
-        "maxdiffusion_ms": _ms_or_reason(_baseline(cold, "maxdiffusion")),
+        "alpha_beta_ms": _ms_or_reason(_baseline(cold, "alpha-beta")),
+        "maxdiffusion_default_ms": _ms_or_reason(_baseline(cold, "maxdiffusion-default")),
+        "maxdiffusion_readme_ms": _ms_or_reason(_baseline(cold, "maxdiffusion-readme")),
         "wan_official_ms": _ms_or_reason(_baseline(cold, "wan-official")),
         "ours_ms": f"{ours * 1e3:.1f}" if ours else "none",
         "ours_candidate": plan.candidate if plan else "",
         "speedup_vs_best_existing": f"{be['seconds'] / ours:.3f}" if (be and ours) else "n/a",
-        "best_existing": be["name"] if be else "none fits",
-        "placement_only_gain": f"{ab['seconds'] / ours:.3f}"
-        if (ab and ab["seconds"] and ours)
-        else "n/a",
+        "best_existing": be["name"] if be else "none runs",
+        "speedup_vs_alpha_beta": _gain(_baseline(cold, "alpha-beta"), ours),
+        "placement_only_gain": _gain(ab, ours),
+        "placement_gain_create_device_mesh": _gain(
+            _baseline(cold, "ours+create_device_mesh"), ours
+        ),
+        "placement_gain_id_order": _gain(_baseline(cold, "ours+id-order"), ours),
         "placement_swing": f"{plan.predicted['worst_placement_seconds'] / ours:.3f}"
         if (ours and plan.predicted.get("worst_placement_seconds"))
         else "n/a",
@@ -231,8 +248,9 @@ def _other_source_columns(cold, alt, other: str, topo: str) -> dict:
     rho = _spearman(a, b)
     return {
         "other_source": other,
-        "other_xla_autosharding_ms": _ms_or_reason(_baseline(alt, "xla-autosharding")),
-        "other_maxdiffusion_ms": _ms_or_reason(_baseline(alt, "maxdiffusion")),
+        "other_alpha_beta_ms": _ms_or_reason(_baseline(alt, "alpha-beta")),
+        "other_maxdiffusion_default_ms": _ms_or_reason(_baseline(alt, "maxdiffusion-default")),
+        "other_maxdiffusion_readme_ms": _ms_or_reason(_baseline(alt, "maxdiffusion-readme")),
         "other_wan_official_ms": _ms_or_reason(_baseline(alt, "wan-official")),
         "other_ours_ms": f"{alt_ours * 1e3:.1f}" if alt_ours else "none",
         "other_ours_candidate": alt.plan.candidate if alt.plan else "",
@@ -286,11 +304,20 @@ def write_results(rows: list[dict], args, tag: str) -> None:
         "Regenerate: `.venv/bin/python bench/plan_bench.py "
         f"{' '.join(sys.argv[1:])}`. Run {time.strftime('%Y-%m-%d %H:%M')}.",
         "",
-        "Baselines: (a) xla-autosharding = topology-blind alpha-beta choice placed by "
-        "jax.make_mesh; (c) maxdiffusion = cfg x all-gather-KV context, weights over context, "
-        "jax.make_mesh; (d) wan-official = Ulysses x ring, FSDP over all, device id order. "
-        "placement_only_gain = ours placed by jax.make_mesh / ours. ratio_to_compute_bound = ours "
-        "/ (step FLOPs / chips / bf16 peak).",
+        "Baselines (docs/planner.md, every one with the plan's attention and compute source): "
+        "alpha-beta = the topology-blind alpha-beta choice (reimplemented in the style of XLA/Alpa "
+        "auto-sharding, not an existing solution) placed by jax.make_mesh; existing solutions, "
+        "as their users get them: maxdiffusion-default = base_wan config (every chip on the "
+        "context axis, K/V all-gathered, weights over context, both CFG passes batched), "
+        "maxdiffusion-readme = its README example (CFG data parallel 2 x context), both on "
+        "mesh_utils.create_device_mesh(allow_split_physical_axes=False); wan-official = 1.3B ring "
+        "over all chips, 14B Ulysses over all chips where the heads allow (else the largest valid "
+        "Ulysses x ring), FSDP, CFG as two sequential forward passes, device id order. "
+        "'cannot run' = the recipe cannot run on the slice (its note says why). "
+        "speedup_vs_best_existing = best existing solution / ours; placement_only_gain, "
+        "placement_gain_create_device_mesh, placement_gain_id_order = our sharding placed by "
+        "jax.make_mesh, mesh_utils.create_device_mesh, device id order / ours. "
+        "ratio_to_compute_bound = ours / (step FLOPs / chips / bf16 peak).",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
