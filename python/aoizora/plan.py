@@ -17,8 +17,8 @@ from typing import Any
 
 SCHEMA = "aoizora.plan/v1"
 PREDICTION_NOTE = (
-    "Predicted by AoiZora's analytical model (roofline compute + ICI communication model); "
-    "not a measurement on TPU hardware."
+    "Predicted by AoiZora's analytical model (compute of the compiled program, from libtpu's "
+    "estimates or our roofline, + ICI communication model); not a measurement on TPU hardware."
 )
 
 
