@@ -106,3 +106,71 @@ def test_tables_keep_whole_labels_in_a_pipe():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "cfg=2,ring=4,ulysses=4|w:cfg,ring,ulysses" in run.stdout
     assert "n" * 200 in run.stdout and "\u2026" not in run.stdout
+
+
+def _outcome():
+    """A plan with every kind of row: long labels, a note, a recipe that cannot run."""
+    from aoizora.plan import Plan
+    from aoizora.planner.pipeline import PlanOutcome
+
+    def row(name, cand, placement, seconds, note="", cfg="parallel", existing=False):
+        return {
+            "name": name,
+            "candidate": cand,
+            "placement": placement,
+            "seconds": seconds,
+            "fits": None if seconds is None else True,
+            "note": note,
+            "existing_solution": existing,
+            "cfg": cfg,
+            "breakdown": {"compute_seconds": seconds or 0.0, "exposed_comm_seconds": 0.0},
+        }
+
+    long = "cfg=2,ring=4,ulysses=4|w:cfg,ring,ulysses"
+    baselines = [
+        row("alpha-beta", long, "jax.make_mesh", 1.2),
+        row("ours+id-order", long, "device id order", 1.1),
+        row(
+            "maxdiffusion-readme",
+            None,
+            "mesh_utils.create_device_mesh(allow_split_physical_axes=False)",
+            None,
+            note="cannot run: its mesh (data=2, fsdp=1, context=16, tensor=1) cannot be built",
+            existing=True,
+        ),
+        row("wan-official", "ring=4,ulysses=8|w:ring,ulysses", "device id order", 1.5,
+            note="CFG as two sequential passes", cfg="sequential", existing=True),
+    ]  # fmt: skip
+    stats = {
+        "candidates": 192, "lowered": 192, "pruned": 188, "compiled": 4,
+        "compiled_for_baselines": 2, "placements_scored": 99, "wall_seconds": 1.0, "mode": "topk",
+    }  # fmt: skip
+    plan = Plan(
+        "wan2.1-t2v-14b", "720p", 81, "v5e:4x8", "tpu-aot", long, ["cfg", "ring", "ulysses"],
+        [2, 4, 4], ["cfg", "ring", "ulysses"], [[0, 0, 0]] * 32, list(range(32)),
+        {"seconds": 1.0, "breakdown": {"compute_seconds": 0.9, "exposed_comm_seconds": 0.1}},
+        baselines=baselines, stats=stats, attention="splash", compute_source="compiler",
+    )  # fmt: skip
+    return PlanOutcome(plan, [], baselines, stats)
+
+
+def test_comparison_table_at_any_width():
+    from rich.console import Console
+
+    from aoizora.cli._common import PIPE_WIDTH
+    from aoizora.planner.report import print_explanation, print_table
+
+    outcome = _outcome()
+    for width in (40, 80, 120, PIPE_WIDTH):
+        c = Console(width=width, record=True, force_terminal=False)
+        print_table(outcome, c)
+        print_explanation(outcome, c)
+        text = c.export_text()
+        assert "\u2026" not in text, width  # folded, never cut
+        assert all(len(line) <= width for line in text.splitlines()), width
+        if width >= 80:  # the compact layout fits labels whole from 80 columns on
+            assert "cfg=2,ring=4,ulysses=4|w:cfg,ring,ulysses" in text, width
+            assert "maxdiffusion-readme" in text and "cannot run" in text
+    wide = text
+    assert "| make_mesh" not in wide and "make_mesh = jax.make_mesh" in wide
+    assert "Best existing solution wan-official" in wide

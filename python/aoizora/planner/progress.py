@@ -75,7 +75,7 @@ class Progress:
                 TimeElapsedColumn(),
                 TextColumn("eta"),
                 TimeRemainingColumn(),
-                TextColumn("{task.description}", overflow="ellipsis"),
+                TextColumn("{task.description}"),
                 console=Console(stderr=True),
             )
 

@@ -178,46 +178,108 @@ def write_outputs(outcome: PlanOutcome, out_dir: str | Path) -> list[Path]:
     return written
 
 
-def print_table(outcome: PlanOutcome, console) -> None:
+# Short placement names for the terminal table; the legend under it gives the full ones.
+_SHORT_PLACEMENT = {
+    "jax.make_mesh": "make_mesh",
+    "mesh_utils.create_device_mesh(allow_split_physical_axes=False)": "create_device_mesh",
+    "device id order": "id order",
+    "exhaustive": "exhaustive",
+    "searched": "searched",
+}
+
+
+def _short(placement: str) -> str:
+    return _SHORT_PLACEMENT.get(placement, placement)
+
+
+def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, compact: bool):
+    """The full table, or (``compact``, for terminals narrower than it) one that puts CFG and
+    placement on a second line under each candidate."""
+    from rich import box
     from rich.table import Table
 
+    if not compact:
+        t = Table(title=title)
+        t.add_column("solution", overflow="fold")
+        t.add_column("candidate", overflow="fold")
+        t.add_column("CFG", overflow="fold")
+        t.add_column("placement", overflow="fold")
+        t.add_column("step (ms)", justify="right", no_wrap=True)
+        t.add_column("ours faster by", justify="right", overflow="fold")
+        t.add_column("note", justify="right", no_wrap=True)
+        for r, mark in zip(rows, marks, strict=True):
+            t.add_row(
+                r["name"],
+                r["candidate"],
+                r["cfg"],
+                _short(r["placement"]),
+                _ms(r["seconds"]),
+                _x(r["speedup"]),
+                mark,
+            )
+        return t
+    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("solution", overflow="fold")
+    t.add_column("candidate", overflow="fold")
+    t.add_column("ms", justify="right", no_wrap=True)
+    t.add_column("ours x", justify="right", no_wrap=True)
+    for r, mark in zip(rows, marks, strict=True):
+        t.add_row(r["name"], r["candidate"], _ms(r["seconds"]), _x(r["speedup"]))
+        detail = f"CFG {r['cfg']}, {_short(r['placement'])}" + (f" {mark}" if mark else "")
+        t.add_row("", detail, "", "", style="dim", end_section=False)
+    return t
+
+
+def print_table(outcome: PlanOutcome, console) -> None:
+    """The comparison on the terminal: labels whole in a pipe, folded (never cut) on a narrow
+    terminal, which also gets a compact layout; notes as numbered lines under the table."""
     plan = outcome.plan
     if plan is None:
         console.print("[red]No candidate could be compiled and placed.[/red]")
         return
-    t = Table(
-        title=f"{plan.model} {plan.resolution} on {plan.topology}: predicted step latency "
+    title = (
+        f"{plan.model} {plan.resolution} on {plan.topology}: predicted step latency "
         "(model prediction, not a measurement)"
     )
-    # Labels are never cut ("ring=4,ulys…"): a narrow terminal folds them onto more lines.
-    for col in ("solution", "candidate", "CFG", "placement"):
-        t.add_column(col, overflow="fold")
-    t.add_column("step (ms)", justify="right", no_wrap=True)
-    t.add_column("ours faster by", justify="right", no_wrap=True)
-    t.add_column("note", overflow="fold")
-    for r in comparison_rows(outcome):
-        t.add_row(
-            r["name"],
-            r["candidate"],
-            r["cfg"],
-            r["placement"],
-            _ms(r["seconds"]),
-            _x(r["speedup"]),
-            r["note"],
-        )
+    rows = comparison_rows(outcome)
+    notes: list[str] = []
+    marks: list[str] = []
+    placements: dict[str, str] = {}
+    for r in rows:
+        if _short(r["placement"]) != r["placement"]:
+            placements[_short(r["placement"])] = r["placement"]
+        if r["note"]:
+            notes.append(r["note"])
+        marks.append(f"[{len(notes)}]" if r["note"] else "")
+    t = _comparison_table(rows, marks, title, compact=False)
+    natural = console.measure(t, options=console.options.update_width(1 << 16)).maximum
+    if natural > console.width:
+        t = _comparison_table(rows, marks, title, compact=True)
     console.print(t)
+    for i, note in enumerate(notes, 1):
+        console.print(f"[{i}] {note}", markup=False, highlight=False)
+    if placements:
+        console.print(
+            "placement: " + "; ".join(f"{k} = {v}" for k, v in placements.items()),
+            markup=False,
+            highlight=False,
+        )
     be = best_existing(outcome)
     if be is not None:
         console.print(
             f"Best existing solution: {be['name']} ({be['candidate']}); ours is "
-            f"{be['seconds'] / plan.predicted['seconds']:.2f}x faster (predicted)."
+            f"{be['seconds'] / plan.predicted['seconds']:.2f}x faster (predicted).",
+            markup=False,
+            highlight=False,
         )
     s = outcome.stats
     console.print(
         f"candidates {s['candidates']} | lowered {s['lowered']} | pruned {s['pruned']} | "
         f"compiled {s['compiled']} (+{s['compiled_for_baselines']} for baselines) | "
         f"placements scored {s['placements_scored']} | wall {s['wall_seconds']:.1f} s | "
-        f"compiler: {plan.compiler} | attention: {plan.attention} | compute: {plan.compute_source}"
+        f"compiler: {plan.compiler} | attention: {plan.attention} | compute: {plan.compute_source}",
+        markup=False,
+        highlight=False,
     )
 
 
