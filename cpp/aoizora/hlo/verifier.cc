@@ -1,7 +1,10 @@
 #include "aoizora/hlo/verifier.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "aoizora/hlo/diagnostic.h"
@@ -84,6 +87,7 @@ class Verifier {
     AOIZORA_RETURN_IF_ERROR(CheckShape(inst, inst.shape));
     if (inst.opcode == "get-tuple-element") AOIZORA_RETURN_IF_ERROR(CheckTupleIndex(inst));
     if (inst.source_target_pairs) AOIZORA_RETURN_IF_ERROR(CheckPairs(inst));
+    if (inst.replica_groups) AOIZORA_RETURN_IF_ERROR(CheckReplicaGroups(inst));
     if (inst.sharding) AOIZORA_RETURN_IF_ERROR(CheckSharding(inst, *inst.sharding));
     return OkStatus();
   }
@@ -133,18 +137,57 @@ class Verifier {
     return OkStatus();
   }
 
+  // How often one id may appear as a source (or as a target) of `inst`'s pairs: once, as XLA's
+  // verifier requires, except in the in-place form (4 operands) once per slice.
+  static size_t AllowedPairRepeats(const Instruction& inst) {
+    if (inst.operands.size() != 4 || inst.operands[0] == nullptr || inst.operands[2] == nullptr)
+      return 1;
+    const Shape& offsets = inst.operands[2]->shape;
+    size_t slices = offsets.tuple_shapes.size();
+    if (!inst.operands[0]->shape.IsArray() && !offsets.tuple_shapes.empty())
+      slices = offsets.tuple_shapes[0].tuple_shapes.size();
+    return std::max<size_t>(slices, 1);
+  }
+
   Status CheckPairs(const Instruction& inst) {
     // With a channel the ids are partition ids, without one replica ids (hlo-text.md 6.3).
     const bool partitions = inst.channel_id.has_value();
     const int64_t limit = partitions ? module_.num_partitions : module_.replica_count;
+    const size_t allowed = AllowedPairRepeats(inst);
+    std::unordered_map<int64_t, size_t> sources, targets;
     for (const auto& [source, target] : *inst.source_target_pairs) {
+      const std::string pair =
+          "source_target_pairs {" + std::to_string(source) + "," + std::to_string(target) + "}: ";
       for (const int64_t id : {source, target}) {
         if (id >= 0 && id < limit) continue;
+        return At(inst, pair + (partitions ? "partition id " : "replica id ") + std::to_string(id) +
+                            " is outside the module's " +
+                            (partitions ? "num_partitions=" : "replica_count=") +
+                            std::to_string(limit));
+      }
+      const bool source_repeated = ++sources[source] > allowed;
+      if (source_repeated || ++targets[target] > allowed) {
         return At(inst,
-                  "source_target_pairs {" + std::to_string(source) + "," + std::to_string(target) +
-                      "}: " + (partitions ? "partition id " : "replica id ") + std::to_string(id) +
-                      " is outside the module's " +
-                      (partitions ? "num_partitions=" : "replica_count=") + std::to_string(limit));
+                  pair + (source_repeated ? "source " : "target ") +
+                      std::to_string(source_repeated ? source : target) + " appears more than " +
+                      (allowed == 1 ? std::string("once") : std::to_string(allowed) + " times"));
+      }
+    }
+    return OkStatus();
+  }
+
+  // No device id may appear twice in replica_groups (XLA's verifier rules the same); this also
+  // bounds the logical groups the analysis expands them to by the device count.
+  Status CheckReplicaGroups(const Instruction& inst) {
+    Result<GroupList> groups = inst.replica_groups->Expand();
+    if (!groups.ok()) return OkStatus();  // the analysis reports it, naming the collective
+    std::unordered_set<int64_t> seen;
+    for (const auto& group : *groups) {
+      for (const int64_t id : group) {
+        if (!seen.insert(id).second) {
+          return At(inst, "replica_groups " + inst.replica_groups->raw + ": id " +
+                              std::to_string(id) + " appears more than once");
+        }
       }
     }
     return OkStatus();

@@ -7,7 +7,9 @@
 //     20-digit counts are malformed, never truncated);
 //   * replica_count x num_partitions is at most 2^20 devices;
 //   * source_target_pairs ids are partition ids below num_partitions (with a channel_id) or
-//     replica ids below replica_count (without one);
+//     replica ids below replica_count (without one), and no id is a source (or a target) twice
+//     (once per slice in the 4-operand in-place form), as XLA's verifier requires;
+//   * no id appears twice in replica_groups;
 //   * sharding device ids (explicit lists, iota tile assignments, maximal devices) are below
 //     num_partitions;
 //   * get-tuple-element has one tuple operand and an index inside it;

@@ -154,6 +154,37 @@ TEST(VerifierTest, PermutePairBeyondThePartitionCount) {
       << no_channel;
 }
 
+TEST(VerifierTest, RepeatedPermuteSourcesAndGroupIdsAreErrors) {
+  // XLA's verifier rejects both; without the rule, a few printed ids could expand to billions of
+  // logical pairs or group members (ids x partitions).
+  std::string message =
+      ErrorOf(Verify("HloModule m, num_partitions=4\nENTRY e {\n  x = f32[4]{0} parameter(0)\n"
+                     "  ROOT cp = f32[4]{0} collective-permute(x), channel_id=1, "
+                     "source_target_pairs={{0,1},{0,2}}\n}\n",
+                     "m.hlo", true));
+  EXPECT_TRUE(Has(message,
+                  "m.hlo:4:3: instruction 'cp' (collective-permute): "
+                  "source_target_pairs {0,2}: source 0 appears more than once"))
+      << message;
+  message =
+      ErrorOf(Verify("HloModule m, num_partitions=4\nENTRY e {\n  x = f32[4]{0} parameter(0)\n"
+                     "  ROOT cp = f32[4]{0} collective-permute(x), channel_id=1, "
+                     "source_target_pairs={{0,3},{1,3}}\n}\n",
+                     "m.hlo", true));
+  EXPECT_TRUE(Has(message, "source_target_pairs {1,3}: target 3 appears more than once"))
+      << message;
+  message = ErrorOf(
+      Verify("HloModule m, num_partitions=1048576\nadd {\n  a = f32[] parameter(0)\n"
+             "  b = f32[] parameter(1)\n  ROOT s = f32[] add(a, b)\n}\nENTRY e {\n"
+             "  x = f32[4]{0} parameter(0)\n"
+             "  ROOT ar = f32[4]{0} all-reduce(x), replica_groups={{0,0,0,0}}, to_apply=add\n}\n",
+             "m.hlo", true));
+  EXPECT_TRUE(Has(message,
+                  "m.hlo:9:3: instruction 'ar' (all-reduce): replica_groups "
+                  "{{0,0,0,0}}: id 0 appears more than once"))
+      << message;
+}
+
 TEST(VerifierTest, ShardingDevicesBeyondThePartitionCount) {
   std::string message = ErrorOf(VerifyFixture("sharding_device_beyond_partitions.hlo"));
   EXPECT_TRUE(Has(message,
