@@ -357,9 +357,13 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
     search_compiled = search.num_compiled + search.num_failed
 
     best = _best_ranked(p.records)
-    with progress.stage("baselines") as tick:
+    rows = 1 + (best is not None) + len(bl.EXISTING)  # alpha-beta, ours+*, each recipe
+    with progress.stage("baselines", total=rows) as tick:
         baselines = bl.evaluate_baselines(p, best, tick)
-        oracle = bl.oracle(p, tick) if req.oracle else None
+    oracle = None
+    if req.oracle:
+        with progress.stage("oracle") as tick:
+            oracle = bl.oracle(p, tick)
     # Candidates compiled for the baselines or the oracle are ranked too: the plan is the best
     # of everything compiled, so it is never worse than a baseline's candidate.
     best = _best_ranked(p.records)
