@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "aoizora/hlo/diagnostic.h"
 #include "aoizora/hlo/limits.h"
@@ -16,6 +17,10 @@ namespace aoizora::hlo {
 namespace {
 
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+// Limits of the call graph (CheckCallGraph). Real modules nest calls a few levels (a fusion in a
+// loop body in a call) and expand to about as many instructions as they print.
+constexpr int64_t kMaxCallDepth = 64;
+constexpr int64_t kMaxInstructionVisits = int64_t{1} << 24;
 
 bool MulOverflows(int64_t a, int64_t b) { return a != 0 && b > kMaxInt64 / a; }
 
@@ -38,6 +43,7 @@ class Verifier {
         AOIZORA_RETURN_IF_ERROR(Check(inst));
       }
     }
+    AOIZORA_RETURN_IF_ERROR(CheckCallGraph());
     for (const auto& [opcode, use] : unknown_) {
       warnings_.push_back(
           InstructionLocation(module_, *use.first) + ": unknown opcode '" + opcode + "' (" +
@@ -223,6 +229,87 @@ class Verifier {
       default:
         return OkStatus();
     }
+  }
+
+  // The analyses follow calls recursively (while bodies, calls, fusions, conditional branches,
+  // reducers): the call graph must be acyclic (XLA requires it too), at most kMaxCallDepth deep,
+  // and expand to at most kMaxInstructionVisits instructions when every call is inlined (a few
+  // computations that each call the next twice would otherwise take 2^depth steps).
+  Status CheckCallGraph() {
+    const size_t n = module_.computations.size();
+    std::unordered_map<const Computation*, size_t> index;
+    for (size_t i = 0; i < n; ++i) index[module_.computations[i].get()] = i;
+    enum : uint8_t { kNew, kOnStack, kDone };
+    std::vector<uint8_t> state(n, kNew);
+    std::vector<int64_t> depth(n, 1), visits(n, 0);
+    struct Frame {
+      size_t computation;
+      size_t instruction = 0;
+      size_t call = 0;
+    };
+    for (size_t root = 0; root < n; ++root) {
+      if (state[root] != kNew) continue;
+      std::vector<Frame> stack{{root}};
+      state[root] = kOnStack;
+      while (!stack.empty()) {
+        Frame& frame = stack.back();
+        const Computation& c = *module_.computations[frame.computation];
+        if (frame.instruction == c.instructions.size()) {  // all callees done: c is done
+          int64_t total = 0;
+          for (const Instruction& inst : c.instructions) {
+            total = std::min(total + 1, kMaxInstructionVisits + 1);
+            for (const CalledComputation& called : inst.called_computations) {
+              const size_t callee = index.at(called.computation);
+              depth[frame.computation] = std::max(depth[frame.computation], depth[callee] + 1);
+              total = std::min(total + visits[callee], kMaxInstructionVisits + 1);
+            }
+          }
+          visits[frame.computation] = total;
+          state[frame.computation] = kDone;
+          stack.pop_back();
+          continue;
+        }
+        const Instruction& inst = c.instructions[frame.instruction];
+        if (frame.call == inst.called_computations.size()) {
+          ++frame.instruction;
+          frame.call = 0;
+          continue;
+        }
+        const Computation* called = inst.called_computations[frame.call++].computation;
+        if (called == nullptr || !index.count(called)) {
+          return At(inst, "calls a computation that is not in the module");
+        }
+        const size_t callee = index.at(called);
+        if (state[callee] == kOnStack) {
+          return At(inst, "calls computation '" + called->name +
+                              "', which is already being called " +
+                              "(directly or through other calls): the call graph has a cycle");
+        }
+        if (state[callee] == kNew) {
+          if (static_cast<int64_t>(stack.size()) >= kMaxCallDepth) {
+            return At(inst, "calls nest more than " + std::to_string(kMaxCallDepth) + " deep");
+          }
+          state[callee] = kOnStack;
+          stack.push_back({callee});
+        }
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (depth[i] > kMaxCallDepth) {
+        return InvalidArgument(module_.filename + ": computation '" +
+                               module_.computations[i]->name + "' nests calls " +
+                               std::to_string(depth[i]) + " deep, more than " +
+                               std::to_string(kMaxCallDepth));
+      }
+      if (visits[i] > kMaxInstructionVisits) {
+        return InvalidArgument(module_.filename + ": computation '" +
+                               module_.computations[i]->name + "' expands to more than " +
+                               std::to_string(kMaxInstructionVisits) +
+                               " instructions with its calls inlined (computations called over "
+                               "and over through nested calls)");
+      }
+    }
+    return OkStatus();
   }
 
   const Module& module_;

@@ -13,7 +13,9 @@
 //   * sharding device ids (explicit lists, iota tile assignments, maximal devices) are below
 //     num_partitions;
 //   * get-tuple-element has one tuple operand and an index inside it;
-//   * no array shape has more than 2^63 - 1 elements or bytes.
+//   * no array shape has more than 2^63 - 1 elements or bytes;
+//   * the call graph (calls, while bodies, fusions, branches, reducers) has no cycle, nests at
+//     most 64 deep and expands to at most 2^24 instructions with every call inlined.
 // The first two depend on the mode: strict (the default) makes them errors, lenient makes each a
 // warning (the analyzer then costs an unknown opcode's FLOPs as zero and ignores a malformed trip
 // count). The others are errors in both modes. Every message names the instruction, the value and

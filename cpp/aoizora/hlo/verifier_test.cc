@@ -254,6 +254,39 @@ TEST(VerifierTest, DeviceCountIsBounded) {
       << message;
 }
 
+TEST(VerifierTest, CallGraphCyclesDepthAndBlowUpAreErrors) {
+  // A fusion that calls its own computation once sent the cost model into unbounded recursion.
+  std::string message = ErrorOf(Verify(
+      "HloModule m\nfused {\n  p = f32[4]{0} parameter(0)\n"
+      "  ROOT f = f32[4]{0} fusion(p), kind=kLoop, calls=fused\n}\nENTRY e {\n"
+      "  x = f32[4]{0} parameter(0)\n  ROOT y = f32[4]{0} fusion(x), kind=kLoop, calls=fused\n}\n",
+      "m.hlo", true));
+  EXPECT_TRUE(Has(message,
+                  "m.hlo:4:3: instruction 'f' (fusion): calls computation 'fused', "
+                  "which is already being called"))
+      << message;
+  // Each computation calls the previous one twice: 2^30 instruction visits once inlined.
+  std::string text = "HloModule m\nc0 {\n  ROOT p = f32[] parameter(0)\n}\n";
+  for (int i = 1; i <= 30; ++i) {
+    const std::string prev = "c" + std::to_string(i - 1);
+    text += "c" + std::to_string(i) +
+            " {\n  p = f32[] parameter(0)\n  a = f32[] call(p), to_apply=" + prev +
+            "\n  ROOT b = f32[] call(a), to_apply=" + prev + "\n}\n";
+  }
+  text += "ENTRY e {\n  x = f32[] parameter(0)\n  ROOT y = f32[] call(x), to_apply=c30\n}\n";
+  message = ErrorOf(Verify(text, "m.hlo", true));
+  EXPECT_TRUE(Has(message, "expands to more than 16777216 instructions")) << message;
+  // A chain of 70 calls.
+  text = "HloModule m\nc0 {\n  ROOT p = f32[] parameter(0)\n}\n";
+  for (int i = 1; i <= 70; ++i) {
+    text += "c" + std::to_string(i) + " {\n  p = f32[] parameter(0)\n  ROOT a = f32[] call(p), " +
+            "to_apply=c" + std::to_string(i - 1) + "\n}\n";
+  }
+  message = ErrorOf(Verify(text, "m.hlo", true));
+  EXPECT_TRUE(Has(message, "nest")) << message;
+  EXPECT_TRUE(Has(message, "more than 64")) << message;
+}
+
 // The project's own compiled fixtures (and the handwritten TPU module) pass in strict mode.
 TEST(VerifierTest, CompiledFixturesVerifyClean) {
   int checked = 0;
