@@ -104,6 +104,23 @@ ENTRY e {
   EXPECT_EQ(mm.k, 64);
 }
 
+TEST(HloCost, PaddedHeadWindowConvolutionIsOneMatmulPerHead) {
+  // How libtpu prints a linear layer into 12 heads of 128 (bf16[1,16380,1536] @
+  // bf16[12,128,1536]): a size-1 spatial input padded by 11 on both sides under a size-12
+  // reversed window, so each of the 12 outputs meets one kernel position. k is the 1536 input
+  // features, not 1536 x 12 (which charged such layers 12x on the MXU).
+  auto a = Analyze(R"(HloModule m
+ENTRY e {
+  x = bf16[16380,1536,1]{0,1,2} parameter(0)
+  w = bf16[12,128,1536]{2,1,0} parameter(1)
+  ROOT c = f32[16380,12,128]{2,0,1} convolution(x, w), window={size=12 pad=11_11 rhs_reversal=1}, dim_labels=bf0_0oi->b0f
+})");
+  EXPECT_DOUBLE_EQ(a.flops, 2.0 * 16380 * 12 * 128 * 1536);
+  const auto& mm = std::get<ComputeOp>(a.program.ops[0].op).matmuls.at(0);
+  EXPECT_EQ(mm.k, 1536);
+  EXPECT_DOUBLE_EQ(2.0 * mm.batch * mm.m * mm.n * mm.k, a.flops);
+}
+
 TEST(HloCost, MatmulAsConvolutionHasNoWindow) {
   auto a = Analyze(R"(HloModule m
 ENTRY e {

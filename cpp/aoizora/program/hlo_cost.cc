@@ -177,13 +177,16 @@ Result<OpCost> ConvolutionCost(const Instruction& conv) {
   mm.m = (batch / bgc) * output_spatial;
   mm.n = out_feature / fgc;
   // The contraction per output element. An ordinary convolution runs its whole kernel window
-  // on the matrix unit (padding included). A dot that XLA rewrote as a base-dilated convolution
-  // (TPU attention: heads moved into a spatial dimension with lhs_dilate = window size) has one
-  // valid kernel position per output, so there k counts only the valid positions (then
-  // 2 x batch x m x n x k equals the op's FLOPs) instead of inflating the matmul H times.
+  // on the matrix unit (padding included). A dot that XLA rewrote as a convolution has at most
+  // one valid kernel position per output: heads moved into a spatial dimension either by
+  // lhs_dilate = window size (TPU attention) or by a size-1 input padded by window - 1 on both
+  // sides (TPU linear layers with a head axis: `window={size=12 pad=11_11 rhs_reversal=1}`). There
+  // k counts only the valid positions (then 2 x batch x m x n x k equals the op's FLOPs) instead
+  // of inflating the matmul window-size times.
   int64_t contraction = (in_feature / fgc) * kernel_spatial;
-  if (base_dilated && output_spatial > 0) {
-    const double valid_per_output = positions / static_cast<double>(output_spatial);
+  const double valid_per_output =
+      output_spatial > 0 ? positions / static_cast<double>(output_spatial) : 0.0;
+  if ((base_dilated || valid_per_output <= 1.0) && output_spatial > 0) {
     contraction = std::max<int64_t>(
         1, std::llround(static_cast<double>(in_feature / fgc) * valid_per_output));
   }
