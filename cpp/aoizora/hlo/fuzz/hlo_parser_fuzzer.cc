@@ -1,13 +1,17 @@
 // libFuzzer target: the parser must return a Module or an Error for every input, never crash,
-// hang or leak; a successful parse must also survive the helpers the analyzers call, and the
-// backend_config scanners (program/kernel_cost.h, program/compiler_estimate.h) must survive any
-// text.
+// hang or leak; a successful parse must also survive the verifier (hlo/verifier.h, both modes) and
+// the helpers the analyzers call, and the backend_config scanners (program/kernel_cost.h,
+// program/compiler_estimate.h) must survive any text. The stages after the parser have their own
+// target (hlo_analysis_fuzzer.cc).
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "aoizora/hlo/parser.h"
+#include "aoizora/hlo/verifier.h"
 #include "aoizora/program/compiler_estimate.h"
 #include "aoizora/program/kernel_cost.h"
 
@@ -44,6 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)aoizora::ParseKernelCostEstimate(text);  // the backend_config scanners on raw bytes too
   (void)aoizora::ParseEstimatedCycles(text);
   aoizora::Result<aoizora::hlo::Module> module = aoizora::hlo::ParseModule(text, "fuzz.hlo");
-  if (module.ok()) Exercise(*module);
+  if (module.ok()) {
+    Exercise(*module);
+    for (bool strict : {true, false}) {
+      std::vector<std::string> warnings;
+      (void)aoizora::hlo::VerifyModule(*module, {strict}, warnings, text);
+    }
+  }
   return 0;
 }
