@@ -1,5 +1,6 @@
 #include "aoizora/program/compiled_analysis.h"
 
+#include <cstdio>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -18,6 +19,12 @@ using hlo::Computation;
 using hlo::Instruction;
 
 constexpr int kMaxCallDepth = 64;
+
+std::string FormatCount(double count) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", count);
+  return buffer;
+}
 
 class Builder {
  public:
@@ -112,6 +119,12 @@ class Builder {
           "is counted once");
     }
     const double n = static_cast<double>(trips.value_or(1));
+    if (multiplicity * n > kMaxLoopMultiplicity) {
+      return InvalidArgument(hlo::InstructionLocation(module_, instruction) + ": while loop '" +
+                             instruction.name + "': trip count " +
+                             std::to_string(trips.value_or(1)) + " makes its body run " +
+                             FormatCount(multiplicity * n) + " times per step, more than 2^53");
+    }
     if (const Computation* cond = instruction.CalledComputationFor("condition"))
       AOIZORA_RETURN_IF_ERROR(Walk(*cond, multiplicity * (trips ? n + 1.0 : 1.0), depth + 1));
     if (const Computation* body = instruction.CalledComputationFor("body"))

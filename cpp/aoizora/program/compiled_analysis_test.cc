@@ -518,6 +518,23 @@ TEST(StrictAnalysis, OutOfRangeValuesAreErrorsInBothModes) {
   }
 }
 
+TEST(StrictAnalysis, LoopNestsRunningBodiesMoreThan2To53TimesAreErrors) {
+  // Valid int64 trip counts whose product would overflow a double's exact range (and reach
+  // infinity, then NaN, in the totals of deeper nests).
+  std::string text = ReadHostile("trip_count_beyond_int64.hlo");
+  const std::string big = R"("n":"12345678901234567890")";
+  text.replace(text.find(big), big.size(), R"("n":"10000000000000000")");
+  auto r = AnalyzeCompiledText(text, "loops.hlo");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("loops.hlo:24:3: while loop 'loop': trip count "
+                                     "10000000000000000 makes its body run 1e+16 times per "
+                                     "step, more than 2^53"),
+            std::string::npos)
+      << r.error().message();
+  text.replace(text.find("10000000000000000"), 17, "9007199254740992");
+  EXPECT_TRUE(AnalyzeCompiledText(text, "loops.hlo").ok());
+}
+
 TEST(TripCount, InductionNeverOverflows) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min();

@@ -188,6 +188,10 @@ class Analyzer {
     } else if (op == "while") {
       // Shardings are not followed through loop-state tuples; dots inside count as replicated.
       const double n = static_cast<double>(WhileTripCount(instruction).value_or(1));
+      if (multiplicity * n > kMaxLoopMultiplicity) {
+        return InvalidArgument(hlo::InstructionLocation(module_, instruction) + ": while loop '" +
+                               instruction.name + "' would run its body more than 2^53 times");
+      }
       if (const Computation* body = instruction.CalledComputationFor("body"))
         AOIZORA_RETURN_IF_ERROR(Walk(*body, {}, multiplicity * n, depth + 1));
     } else if (op == "custom-call" && !IsConstraint(instruction)) {
