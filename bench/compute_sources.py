@@ -48,17 +48,38 @@ def modules(scenario: str):
                 yield entry.get("candidate", path.stem), text
 
 
+def step_under_both(label: str, text: str, topo: str) -> tuple[float, float] | None:
+    """The candidate's best-placement step (Q2) under the compiler and the roofline source."""
+    from aoizora import _core
+    from aoizora.models import Candidate
+
+    try:
+        cand = Candidate.parse(label)
+    except ValueError:
+        return None
+    shape, names = list(cand.mesh_shape()), list(cand.axis_names())
+    return tuple(
+        _core.rank_placements(text, topo, shape, names, top=1, compute=source)["placements"][0][
+            "seconds"
+        ]
+        for source in ("compiler", "roofline")
+    )
+
+
 def compare(scenario: str) -> dict | None:
     from aoizora import _core
 
     topo = SCENARIOS[scenario][2]
     per_class = defaultdict(lambda: [0.0, 0.0])  # class -> [compiler, roofline] over modules
-    totals, worst = [], []
+    totals, worst, steps = [], [], []
     for label, text in modules(scenario):
         prof = _core.compute_profile(text, topo, top=100000, compute="compiler")
         if prof["compiler_estimate_seconds"] is None:
             continue
         totals.append((label, prof["compiler_estimate_seconds"], prof["roofline_seconds"]))
+        both = step_under_both(label, text, topo)
+        if both is not None:
+            steps.append((label, *both))
         for op in prof["ops"]:
             comp = op["compiler_seconds_each"]
             comp = op["roofline_seconds_each"] if comp is None else comp
@@ -80,7 +101,7 @@ def compare(scenario: str) -> dict | None:
     if not totals:
         return None
     worst.sort(reverse=True)
-    return {"totals": totals, "per_class": dict(per_class), "worst": worst[:8]}
+    return {"totals": totals, "per_class": dict(per_class), "worst": worst[:8], "steps": steps}
 
 
 def main() -> int:
@@ -111,6 +132,22 @@ def main() -> int:
             "",
             f"Per module, compiler / roofline compute: median {ratios[len(ratios) // 2]:.2f}, "
             f"range {ratios[0]:.2f}-{ratios[-1]:.2f}.",
+        ]
+        steps = result["steps"]
+        if len(steps) >= 3:
+            from scipy.stats import spearmanr
+
+            rho = spearmanr([s[1] for s in steps], [s[2] for s in steps]).statistic
+            best_c = min(steps, key=lambda s: s[1])
+            best_r = min(steps, key=lambda s: s[2])
+            md += [
+                "",
+                f"Step (best placement) of the {len(steps)} compiled candidates under both "
+                f"sources: Spearman {rho:.2f}; fastest by compiler {best_c[0]} "
+                f"({best_c[1] * 1e3:.1f} ms), by roofline {best_r[0]} ({best_r[2] * 1e3:.1f} ms)"
+                + (" (the same)." if best_c[0] == best_r[0] else " (they differ)."),
+            ]
+        md += [
             "",
             "Largest disagreements (seconds per step):",
             "",
