@@ -36,8 +36,8 @@ const aoizora::Topology& SmallTopology() {
   return topology;
 }
 
-// Finite, non-negative or NaN-free results are not asserted: an absurd but valid module may give
-// absurd numbers. What matters is that every stage returns.
+// Results are not checked for plausibility (a strange but valid module may give strange numbers);
+// what is checked is that every stage returns.
 void RankOnSmallTopology(const aoizora::CompiledModuleAnalysis& analysis) {
   const aoizora::Topology& topology = SmallTopology();
   const int64_t partitions = analysis.program.num_partitions;
