@@ -11,10 +11,13 @@ def wan_workload(
     frames: int = 81,
     attention: str = "jax",
     tpu_generation: str = "",
+    cfg_passes: str = "batch",
 ) -> Workload:
     """The job spec for ``model`` (e.g. ``wan2.1-t2v-14b``) at ``resolution`` and ``frames``;
     ``attention`` "splash" (needs ``tpu_generation``, e.g. "v5e") or "pallas" uses a fused TPU
-    kernel; "jax" (plain-JAX blockwise attention) keeps the workload's original key."""
+    kernel; "jax" (plain-JAX blockwise attention) keeps the workload's original key.
+    ``cfg_passes="sequential"``: the two guidance passes one after the other (wan-official's
+    step); "batch" (ours) keeps the key too."""
     from aoizora.models.attention import check_attention_impl
 
     extra: dict = {}
@@ -24,6 +27,12 @@ def wan_workload(
         if not tpu_generation:
             raise ValueError("splash attention needs the TPU generation for its block sizes")
         extra["tpu_generation"] = tpu_generation
+    if cfg_passes != "batch":
+        from aoizora.models.wan21_step import CFG_PASSES
+
+        if cfg_passes not in CFG_PASSES:
+            raise ValueError(f"unknown cfg_passes {cfg_passes!r}; allowed: {', '.join(CFG_PASSES)}")
+        extra["cfg_passes"] = cfg_passes
     return Workload.of(WAN_FACTORY, model=model, resolution=resolution, frames=frames, **extra)
 
 
@@ -36,6 +45,7 @@ def wan_step(
     frames: int = 81,
     attention: str = "jax",
     tpu_generation: str = "",
+    cfg_passes: str = "batch",
 ):
     """Factory: ``aoizora.models.step_lowerable`` for the candidate's text form."""
     if model is None:
@@ -50,4 +60,5 @@ def wan_step(
         mesh,
         attention=attention,
         tpu_generation=tpu_generation,
+        cfg_passes=cfg_passes,
     )

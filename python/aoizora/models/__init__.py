@@ -32,12 +32,15 @@ def step_lowerable(
     mesh: Any,
     attention: str = "jax",
     tpu_generation: str = "",
+    cfg_passes: str = "batch",
 ) -> tuple[Callable, tuple]:
     """``(jitted_fn, abstract_args)`` for one denoising step (both CFG passes) of ``model`` under
     ``candidate`` on ``mesh`` (a ``jax.sharding.Mesh`` or ``AbstractMesh`` whose axis names are
     ``candidate.axis_names()``). ``jitted_fn.lower(*abstract_args)`` needs no real arrays.
     ``attention="splash"`` (block sizes for ``tpu_generation``) or ``"pallas"`` use a fused TPU
-    kernel (TPU compiles only); ``"jax"`` is blockwise attention in plain JAX."""
+    kernel (TPU compiles only); ``"jax"`` is blockwise attention in plain JAX. Without a cfg axis
+    ``cfg_passes`` runs the two guidance passes as one batch ("batch") or one after the other
+    ("sequential", two forward programs: the official Wan code's schedule)."""
     from aoizora.models import wan21_step
 
     return wan21_step.step_lowerable(
@@ -48,6 +51,7 @@ def step_lowerable(
         mesh,
         attention=attention,
         tpu_generation=tpu_generation,
+        cfg_passes=cfg_passes,
     )
 
 
@@ -59,10 +63,13 @@ def step_concrete(
     mesh: Any,
     seed: int = 0,
     dtype: str = "bfloat16",
+    cfg_passes: str = "batch",
 ) -> tuple[Callable, tuple]:
     """Like ``step_lowerable`` with real random arrays (for numerical tests on small configs).
     ``dtype`` is the weight/matmul dtype ("bfloat16" as the original, "float32" for exact
     comparisons between strategies)."""
     from aoizora.models import wan21_step
 
-    return wan21_step.step_concrete(model, resolution, frames, candidate, mesh, seed, dtype)
+    return wan21_step.step_concrete(
+        model, resolution, frames, candidate, mesh, seed, dtype, cfg_passes=cfg_passes
+    )

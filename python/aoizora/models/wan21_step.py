@@ -1,5 +1,10 @@
 """One Wan 2.1 denoising step (both CFG passes) as a jitted function over a mesh.
 
+The two guidance passes run on a ``cfg`` mesh axis (each on half the devices) or, without one, as
+one batch of two on every device (``cfg_passes="batch"``, ours) or one after the other
+(``cfg_passes="sequential"``: two forward programs per step, as the official Wan code runs
+them; under FSDP every layer's weights are gathered in each).
+
 Step inputs: ``params`` (pytree, weights), ``latent`` (1, 16, T, Hl, Wl) fp32, ``t`` (1,) fp32,
 ``ctx`` (2, 512, 4096) text embeddings of the prompt and the negative prompt, and for I2V
 ``y`` (1, 20, T, Hl, Wl) and ``clip`` (1, 257, 1280). Output: the guided noise prediction
@@ -24,6 +29,7 @@ from aoizora.models.wan21 import Layout, forward_local, param_shapes, param_spec
 from aoizora.models.wan21_config import WanConfig, geometry, get_config
 
 _DTYPES = {"bfloat16": jnp.bfloat16, "float32": jnp.float32}
+CFG_PASSES = ("batch", "sequential")
 
 
 def _check_mesh(candidate: Candidate, mesh: Any) -> None:
@@ -46,15 +52,25 @@ def build_step(
     unroll: bool = False,
     attention: str = "jax",
     tpu_generation: str = "",
+    cfg_passes: str = "batch",
 ) -> tuple[Callable, WanConfig, Layout, dict]:
     """(jitted step, config, layout, specs). ``unroll`` unrolls every scan (for FLOP checks:
     XLA's cost analysis counts a while-loop body once). ``attention``: "jax" (blockwise, plain
     JAX, runs anywhere), "splash" (the splash kernel, block sizes for ``tpu_generation``) or
-    "pallas" (the Pallas flash-attention kernel); the kernels are for TPU compiles only."""
+    "pallas" (the Pallas flash-attention kernel); the kernels are for TPU compiles only.
+    ``cfg_passes``: without a cfg axis, "batch" (both passes as one batch of two) or
+    "sequential" (one forward program after the other)."""
     cfg = get_config(model)
     geo = geometry(model, resolution, frames)
     check_candidate(cfg, candidate)
     _check_mesh(candidate, mesh)
+    if cfg_passes not in CFG_PASSES:
+        raise ValueError(f"unknown cfg_passes {cfg_passes!r}; allowed: {', '.join(CFG_PASSES)}")
+    if cfg_passes == "sequential" and candidate.degree("cfg") > 1:
+        raise ValueError(
+            f"{candidate.label()}: sequential CFG runs both passes on every device; the "
+            "candidate must have no cfg axis"
+        )
     lay = Layout.make(
         candidate, geo, unroll=unroll, attention=attention, tpu_generation=tpu_generation
     )
@@ -64,12 +80,19 @@ def build_step(
     local = functools.partial(forward_local, cfg=cfg, geo=geo, lay=lay)
     n_extra = 2 if cfg.i2v else 0
 
+    def passes(p, x, tt, c, *ex):
+        if cfg_passes == "batch":
+            return local(p, x, tt, c, ex)
+        cond = local(p, x, tt, c[0:1], ex)  # the first forward program
+        uncond = local(p, x, tt, c[1:2], ex)  # then the second
+        return jnp.concatenate([cond, uncond], axis=0)
+
     def step(params, latent, t, ctx, *extra):
         if candidate.num_devices() == 1:
-            out = local(params, latent, t, ctx, extra)
+            out = passes(params, latent, t, ctx, *extra)
         else:
             out = jax.shard_map(
-                lambda p, x, tt, c, *ex: local(p, x, tt, c, ex),
+                passes,
                 mesh=mesh,
                 in_specs=(pspecs, P(), P(), cfg_spec, *([P()] * n_extra)),
                 out_specs=P(lay.cfg_axis, seq, None),
@@ -122,6 +145,7 @@ def step_lowerable(
     unroll=False,
     attention="jax",
     tpu_generation="",
+    cfg_passes="batch",
 ):
     fn, cfg, _, specs = build_step(
         model,
@@ -132,6 +156,7 @@ def step_lowerable(
         unroll=unroll,
         attention=attention,
         tpu_generation=tpu_generation,
+        cfg_passes=cfg_passes,
     )
     if dtype not in _DTYPES:
         raise ValueError(f"unknown dtype {dtype!r}; allowed: {', '.join(_DTYPES)}")
@@ -171,8 +196,12 @@ def random_inputs(model, resolution, frames, seed: int = 0, dtype: str = "bfloat
     return params, tuple(inputs)
 
 
-def step_concrete(model, resolution, frames, candidate, mesh, seed=0, dtype="bfloat16"):
-    fn, abstract = step_lowerable(model, resolution, frames, candidate, mesh, dtype=dtype)
+def step_concrete(
+    model, resolution, frames, candidate, mesh, seed=0, dtype="bfloat16", cfg_passes="batch"
+):
+    fn, abstract = step_lowerable(
+        model, resolution, frames, candidate, mesh, dtype=dtype, cfg_passes=cfg_passes
+    )
     params, inputs = random_inputs(model, resolution, frames, seed, dtype)
     flat_abs, treedef = jax.tree.flatten(abstract)
     flat_np = jax.tree.leaves((params, *inputs))
