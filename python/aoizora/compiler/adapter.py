@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -125,10 +126,32 @@ def lower_job_text(job: CompileJob) -> LowerResult:
     return lower_job(job)[1]
 
 
+LOG_DIR_ENV = "AOIZORA_LOG_DIR"
+_UNSAFE = re.compile(r"[^A-Za-z0-9=,.+-]+")
+
+
+def worker_log_path(job: CompileJob, key: str) -> Path | None:
+    """Where a worker's output (libtpu's and XLA's messages included) is kept:
+    ``$AOIZORA_LOG_DIR/compile/<candidate>-<key>.log``; None without a usable log directory (the
+    output then lives in a temporary file, quoted in errors)."""
+    root = os.environ.get(LOG_DIR_ENV)
+    if not root:
+        return None
+    directory = Path(root) / "compile"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return directory / f"{_UNSAFE.sub('_', job.candidate)[:80] or 'job'}-{key[:12]}.log"
+
+
 def _run_worker(job: CompileJob, key: str, timeout_s: float) -> CompileResult:
-    """Run one job in a fresh Python process; classify how it ended."""
+    """Run one job in a fresh Python process (its output to a log file); classify how it ended."""
     with tempfile.TemporaryDirectory(prefix="aoizora-compile-") as tmp:
         job_path, result_path, log_path = (Path(tmp) / n for n in ("job.json", "out.json", "log"))
+        kept = worker_log_path(job, key)
+        if kept is not None:
+            log_path = kept
         job_path.write_text(json.dumps({**json.loads(job.to_json()), "key": key}))
         cmd = [sys.executable, "-m", "aoizora.compiler.worker", str(job_path), str(result_path)]
         t0 = time.perf_counter()
@@ -156,18 +179,21 @@ def _run_worker(job: CompileJob, key: str, timeout_s: float) -> CompileResult:
         if _killing.is_set() and rc != 0 and status is None:
             status = "interrupted"
         wall = time.perf_counter() - t0
+        where = f" (worker log: {log_path})" if kept is not None else ""
         if status is None and result_path.exists():
             result = CompileResult.from_dict(json.loads(result_path.read_text()))
             result.wall_seconds = wall
+            if result.status not in _CACHEABLE and where:  # a cached entry outlives the log
+                result.error += where
             return result
         tail = log_path.read_text(errors="replace")[-2000:]
         if status == "timeout":
-            error = f"compile exceeded the {timeout_s:g} s timeout and was killed"
+            error = f"compile exceeded the {timeout_s:g} s timeout and was killed{where}"
         elif status == "interrupted":
-            error = "compile worker killed: interrupted (Ctrl-C twice)"
+            error = f"compile worker killed: interrupted (Ctrl-C twice){where}"
         else:
             how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-            error = f"compile worker died ({how}) without a result; log tail:\n{tail}"
+            error = f"compile worker died ({how}) without a result{where}; log tail:\n{tail}"
             status = "crashed"
         result = _failed(job, status, error, key)
         result.wall_seconds = wall

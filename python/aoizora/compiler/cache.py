@@ -68,11 +68,22 @@ def sha256_text(text: str) -> str:
 # kernel's code (the jax version, in the key), its shapes and parameters (in the rest of the text)
 # and the target (the slice, in the key), so the digest leaves it out.
 _KERNEL_BODY = re.compile(r'("body"\s*:\s*")[A-Za-z0-9+/=]*(")')
+# Where the source is never changes what is compiled: a second checkout of the same commit at
+# another path must hit the same entries. Instruction metadata (op names, source files and
+# lines: debugging aids the compiler does not use to decide the program) and MLIR locations
+# (``loc(...)``, in kernel bodies' text forms) are left out of the digest; so are kernel bodies,
+# which serialize their locations.
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_METADATA = re.compile(r",?\s*\bmetadata=\{(?:[^{}\"]|" + _QUOTED + r")*\}")
+_LOCATION = re.compile(r"\bloc\((?:[^()\"]|" + _QUOTED + r"|\((?:[^()\"]|" + _QUOTED + r")*\))*\)")
 
 
 def lowered_text_digest(text: str) -> str:
-    """sha256 of a lowered module's text without Pallas kernel bodies (see above)."""
-    return sha256_text(_KERNEL_BODY.sub(r"\1<kernel>\2", text))
+    """sha256 of a lowered module's text without what does not decide the compiled program:
+    Pallas kernel bodies, instruction metadata and source locations (see above)."""
+    text = _KERNEL_BODY.sub(r"\1<kernel>\2", text)
+    text = _METADATA.sub("", text)
+    return sha256_text(_LOCATION.sub("loc(?)", text))
 
 
 def cache_key(job: CompileJob, lowered_sha256: str) -> str:
