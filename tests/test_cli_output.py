@@ -174,3 +174,15 @@ def test_comparison_table_at_any_width():
     wide = text
     assert "| make_mesh" not in wide and "make_mesh = jax.make_mesh" in wide
     assert "Best existing solution wan-official" in wide
+
+
+def test_a_stage_without_time_left(monkeypatch, capsys):
+    import aoizora.planner.progress as progress
+
+    monkeypatch.setattr(progress, "PLAIN_INTERVAL_S", 0.0)
+    with Progress(enabled=True, plain=True) as p, p.stage("baselines", 5, eta=False) as tick:
+        tick("alpha-beta")
+    assert "left" not in capsys.readouterr().err
+    live = Progress(enabled=True, plain=False)
+    with live, live.stage("baselines", 5, eta=False) as tick:  # the live display renders
+        tick("alpha-beta")

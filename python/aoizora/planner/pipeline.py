@@ -358,7 +358,7 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
 
     best = _best_ranked(p.records)
     rows = 1 + (best is not None) + len(bl.EXISTING)  # alpha-beta, ours+*, each recipe
-    with progress.stage("baselines", total=rows) as tick:
+    with progress.stage("baselines", total=rows, eta=False) as tick:
         baselines = bl.evaluate_baselines(p, best, tick)
     oracle = None
     if req.oracle:

@@ -26,11 +26,24 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def _TimeLeft(inner):  # noqa: N802 - a rich column class built on first use (rich is lazy)
+    """rich's time-left column, blank for stages whose items differ too much to extrapolate."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        def render(self, task):
+            return inner.render(task) if task.fields.get("eta", True) else Text("-:--:--")
+
+    return TimeLeft()
+
+
 class _Stage:
     """Counts of one stage across every time it is entered (compiles come in batches)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, eta: bool = True) -> None:
         self.name = name
+        self.show_eta = eta
         self.total = 0
         self.done = 0
         self.busy_seconds = 0.0  # time inside the stage, all entries together
@@ -74,7 +87,7 @@ class Progress:
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 TextColumn("eta"),
-                TimeRemainingColumn(),
+                _TimeLeft(TimeRemainingColumn()),
                 TextColumn("{task.description}"),
                 console=Console(stderr=True),
             )
@@ -103,20 +116,24 @@ class Progress:
         elapsed = st.busy_seconds + (now - st.entered_at)
         of = f"/{st.total}" if st.total else ""
         text = f"{st.name}: {st.done}{of} in {_duration(elapsed)}"
-        eta = st.eta(now)
+        eta = st.eta(now) if st.show_eta else None
         if eta is not None:
             text += f", about {_duration(eta)} left"
         return text + (f" (last: {note})" if note else "")
 
     @contextmanager
-    def stage(self, name: str, total: int | None = None):
+    def stage(self, name: str, total: int | None = None, eta: bool = True):
+        """``eta=False``: no time-left estimate (items of very different cost, e.g. baselines
+        whose first one waits for every baseline compile)."""
         start = time.perf_counter()
-        st = self._stages.setdefault(name, _Stage(name))
+        st = self._stages.setdefault(name, _Stage(name, eta))
         st.total += total or 0
         st.entered_at = start
         if self._rich is not None:
             if name not in self._tasks:
-                self._tasks[name] = self._rich.add_task("", total=st.total or None, stage=name)
+                self._tasks[name] = self._rich.add_task(
+                    "", total=st.total or None, stage=name, eta=eta
+                )
             else:  # entered again (another batch of compiles): the same row grows
                 task = next(t for t in self._rich.tasks if t.id == self._tasks[name])
                 task.finished_time = None
