@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from aoizora.cli._common import console, int_arg, print_json, read_input_file
+from aoizora.planner.sources import COMPUTE_SOURCES, DEFAULT_COMPUTE
 
 _JSON_COLLECTIVE_KEYS = (
     "name",
@@ -44,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--groups", action="store_true", help="also print every collective's groups")
     a.add_argument(
         "--compute",
-        choices=["compiler", "roofline"],
-        default="compiler",
+        choices=list(COMPUTE_SOURCES),
+        default=DEFAULT_COMPUTE,
         help="with --topology: which compute source ranks and totals the ops (both are shown)",
     )
     a.add_argument(

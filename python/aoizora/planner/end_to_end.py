@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-SOURCES = ("compiler", "roofline")
+from aoizora.planner.sources import COMPUTE_SOURCES as SOURCES
 
 
 @dataclass(frozen=True)
