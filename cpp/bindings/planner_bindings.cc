@@ -1,13 +1,17 @@
 #include <nanobind/stl/function.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
+#include <string>
+#include <vector>
+
 #include "aoizora/planner/candidate_search.h"
-#include "aoizora/planner/q1_bound.h"
-#include "aoizora/program/precompile_analysis.h"
+#include "aoizora/planner/precompiled_candidate.h"
 #include "aoizora/topology/topology.h"
 #include "bindings.h"
+#include "candidate_bindings.h"
 
 namespace nb = nanobind;
 
@@ -15,41 +19,132 @@ namespace aoizora::bindings {
 
 namespace {
 
-nb::dict Q1Dict(const std::string& precompile_text, const std::string& spec,
+// q1_bound is PrecompiledCandidate(text, topology, filename).q1(compute).to_dict().
+nb::dict Q1Dict(const std::string& precompile_text, const TopologyArg& topology,
                 const std::string& filename, const std::string& compute) {
-  const placement::ComputeSource source = ValueOrThrow(placement::ParseComputeSource(compute));
-  const Topology topology = ValueOrThrow(ParseSliceSpec(spec));
-  const PrecompileAnalysis analysis =
-      ValueOrThrow(AnalyzePrecompileText(precompile_text, filename));
-  if (analysis.num_devices != topology.num_devices()) {
-    throw nb::value_error(("the module runs on " + std::to_string(analysis.num_devices) +
-                           " devices but " + spec + " has " +
-                           std::to_string(topology.num_devices()))
-                              .c_str());
-  }
-  const Q1Bound q1 = ValueOrThrow(ComputeQ1(analysis, topology.chip(), source));
-  nb::dict d;
-  d["seconds"] = q1.seconds;
-  d["compute_seconds"] = q1.compute_seconds;
-  d["comm_seconds"] = q1.comm_seconds;
-  d["estimate_seconds"] = q1.estimate_seconds;
-  nb::dict by_kind;
-  for (const auto& [kind, seconds] : q1.comm_seconds_by_kind) by_kind[kind.c_str()] = seconds;
-  d["comm_seconds_by_kind"] = by_kind;
-  d["parameter_bytes_per_device"] = q1.parameter_bytes_per_device;
-  d["hbm_bytes"] = q1.hbm_bytes;
-  d["fits_memory"] = q1.fits_memory;
-  d["memory_reason"] = q1.memory_reason;
-  d["flops_per_device"] = analysis.flops_per_device;
-  d["alpha_beta_seconds"] = TopologyBlindSeconds(analysis, topology.chip());
-  d["num_collectives"] = analysis.collectives.size();
-  d["warnings"] = analysis.warnings;
-  return d;
+  const placement::ComputeSource source = ComputeSourceOf(compute);
+  const PrecompiledCandidate candidate =
+      MakePrecompiledCandidate(precompile_text, TopologyOf(topology), filename);
+  return ToDict(nb::cast(ValueOrThrow(candidate.Q1(source))));
+}
+
+SearchOptions MakeSearchOptions(const std::string& mode, int64_t top_k, int64_t batch_size) {
+  SearchOptions options;
+  options.mode = ValueOrThrow(ParseSearchMode(mode));
+  options.top_k = top_k;
+  options.batch_size = batch_size;
+  return options;
+}
+
+std::vector<std::string> StatusNames(const std::vector<CandidateStatus>& statuses) {
+  std::vector<std::string> names;
+  names.reserve(statuses.size());
+  for (CandidateStatus s : statuses) names.emplace_back(CandidateStatusName(s));
+  return names;
+}
+
+void BindSearchTypes(nb::module_& m) {
+  nb::enum_<CandidateStatus>(m, "CandidateStatus",
+                             "What the candidate search did with a candidate; str() gives the "
+                             "text reports print")
+      .value("PRUNED_MEMORY", CandidateStatus::kPrunedMemory,
+             "cannot fit the chip's HBM (pre-compile lower bound)")
+      .value("PRUNED_BOUND", CandidateStatus::kPrunedBound,
+             "exact mode: Q1 no better than the best Q2 found")
+      .value("OUTSIDE_TOP_K", CandidateStatus::kOutsideTopK,
+             "top-K mode: not among the K candidates compiled")
+      .value("COMPILED", CandidateStatus::kCompiled, "compiled and ranked")
+      .value("FAILED", CandidateStatus::kFailed, "compile failed or did not fit after compile")
+      .def("__str__", [](CandidateStatus s) { return std::string(CandidateStatusName(s)); })
+      .def_prop_ro("text", [](CandidateStatus s) { return std::string(CandidateStatusName(s)); })
+      .def_prop_ro(
+          "pruned",
+          [](CandidateStatus s) {
+            return s == CandidateStatus::kPrunedMemory || s == CandidateStatus::kPrunedBound;
+          },
+          "skipped by a proof: memory or the bound")
+      .def_prop_ro(
+          "compiled",
+          [](CandidateStatus s) {
+            return s == CandidateStatus::kCompiled || s == CandidateStatus::kFailed;
+          },
+          "handed to the compiler (compiled or failed)");
+
+  nb::class_<SearchOptions>(m, "SearchOptions")
+      .def(
+          "__init__",
+          [](SearchOptions* self, const std::string& mode, int64_t top_k, int64_t batch_size) {
+            new (self) SearchOptions(MakeSearchOptions(mode, top_k, batch_size));
+          },
+          nb::arg("mode") = "exact", nb::arg("top_k") = 4, nb::arg("batch_size") = 1)
+      .def_prop_ro("mode",
+                   [](const SearchOptions& o) { return std::string(SearchModeName(o.mode)); })
+      .def_ro("top_k", &SearchOptions::top_k)
+      .def_ro("batch_size", &SearchOptions::batch_size);
+}
+
+void BindSearchFunctions(nb::module_& m) {
+  m.def(
+      "compile_order",
+      [](const std::vector<CandidateBound>& bounds, const SearchOptions& options) {
+        return ValueOrThrow(CompileOrder(bounds, options));
+      },
+      nb::arg("bounds"), nb::arg("options"),
+      "Indices of the candidates the search may compile, in the order it considers them: those "
+      "that fit memory by priority (then Q1, then input order); top-K: each family's best "
+      "first, cut to K.");
+  m.def(
+      "prunable",
+      [](double q1_seconds, std::optional<double> incumbent_q2_seconds,
+         const SearchOptions& options) {
+        return Prunable(q1_seconds, incumbent_q2_seconds, options);
+      },
+      nb::arg("q1_seconds"), nb::arg("incumbent_q2_seconds").none(), nb::arg("options"),
+      "Whether a candidate with this Q1 cannot beat the best Q2 compiled so far (None: none "
+      "yet); exact mode only, top-K never prunes.");
+
+  nb::class_<CandidateSearch>(
+      m, "CandidateSearch",
+      "The branch and bound as a state machine Python drives: next_batch() -> compile -> "
+      "record(outcomes), until next_batch() is empty; no callback.")
+      .def(
+          "__init__",
+          [](CandidateSearch* self, const std::vector<CandidateBound>& bounds,
+             const SearchOptions& options) {
+            new (self) CandidateSearch(ValueOrThrow(CandidateSearch::Create(bounds, options)));
+          },
+          nb::arg("bounds"), nb::arg("options"))
+      .def(
+          "next_batch", [](CandidateSearch& s) { return ValueOrThrow(s.NextBatch()); },
+          "Up to batch_size candidate indices to compile next; [] when the search is done.")
+      .def(
+          "record",
+          [](CandidateSearch& s, const std::vector<CompileOutcome>& outcomes) {
+            OkOrThrow(s.Record(outcomes));
+          },
+          nb::arg("outcomes"), "One CompileOutcome per index of the last batch, same order.")
+      .def_prop_ro("done", &CandidateSearch::done)
+      .def_prop_ro("pending", [](const CandidateSearch& s) { return s.pending(); })
+      .def(
+          "status",
+          [](const CandidateSearch& s, int64_t index) {
+            if (index < 0 || index >= static_cast<int64_t>(s.candidates().size())) {
+              throw nb::index_error(
+                  ("candidate index " + std::to_string(index) + " out of range").c_str());
+            }
+            return s.result().status[static_cast<size_t>(index)];
+          },
+          nb::arg("index"))
+      .def_prop_ro("statuses", [](const CandidateSearch& s) { return s.result().status; })
+      .def(
+          "result", [](const CandidateSearch& s) { return s.result(); },
+          "The search so far (final once done) as a SearchResult.");
 }
 
 }  // namespace
 
 void BindPlanner(nb::module_& m) {
+  BindSearchTypes(m);
   m.def("q1_bound", &Q1Dict, nb::arg("precompile_text"), nb::arg("topology"),
         nb::arg("filename") = "<string>", nb::arg("compute") = "compiler",
         "Q1: pre-compile lower bound of the best predicted step latency (model prediction) and "
@@ -87,14 +182,12 @@ void BindPlanner(nb::module_& m) {
   nb::class_<SearchResult>(m, "SearchResult")
       .def_ro("best", &SearchResult::best)
       .def_ro("best_q2_seconds", &SearchResult::best_q2_seconds)
-      .def_prop_ro("status",
-                   [](const SearchResult& r) {
-                     std::vector<std::string> names;
-                     for (CandidateStatus s : r.status) {
-                       names.emplace_back(CandidateStatusName(s));
-                     }
-                     return names;
-                   })
+      .def_prop_ro(
+          "status", [](const SearchResult& r) { return StatusNames(r.status); },
+          "per candidate, the status text (str(CandidateStatus))")
+      .def_prop_ro(
+          "statuses", [](const SearchResult& r) { return r.status; },
+          "per candidate, a CandidateStatus")
       .def_ro("outcomes", &SearchResult::outcomes)
       .def_ro("compile_order", &SearchResult::compile_order)
       .def_ro("num_compiled", &SearchResult::num_compiled)
@@ -106,22 +199,15 @@ void BindPlanner(nb::module_& m) {
       "run_candidate_search",
       [](const std::vector<CandidateBound>& candidates, const std::string& mode, int64_t top_k,
          int64_t batch_size, const CompileBatchFn& compile_batch) {
-        SearchOptions options;
-        if (mode == "exact") {
-          options.mode = SearchMode::kExact;
-        } else if (mode == "topk") {
-          options.mode = SearchMode::kTopK;
-        } else {
-          throw nb::value_error(("unknown search mode '" + mode + "'; use exact or topk").c_str());
-        }
-        options.top_k = top_k;
-        options.batch_size = batch_size;
+        const SearchOptions options = MakeSearchOptions(mode, top_k, batch_size);
         return ValueOrThrow(RunCandidateSearch(candidates, options, compile_batch));
       },
       nb::arg("candidates"), nb::arg("mode") = "exact", nb::arg("top_k") = 4,
       nb::arg("batch_size") = 1, nb::arg("compile_batch"),
       "Branch and bound over candidates: compile (via compile_batch(indices) -> [CompileOutcome])"
-      " in increasing Q1 order until no remaining Q1 beats the best Q2.");
+      " in increasing Q1 order until no remaining Q1 beats the best Q2. The same loop as "
+      "CandidateSearch driven by a callback.");
+  BindSearchFunctions(m);
 }
 
 }  // namespace aoizora::bindings

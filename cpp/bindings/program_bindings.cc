@@ -114,6 +114,7 @@ void BindProgram(nb::module_& m) {
   m.def(
       "analyze_compiled_hlo",
       [](const std::string& text, const std::string& filename, bool strict) {
+        CountHloParse(HloKind::kCompiled);
         return SummaryDict(ValueOrThrow(AnalyzeCompiledText(text, filename, {strict})));
       },
       nb::arg("text"), nb::arg("filename") = "<string>", nb::arg("strict") = true,
@@ -124,6 +125,7 @@ void BindProgram(nb::module_& m) {
   m.def(
       "analyze_compiled_hlo_file",
       [](const std::string& path, bool strict) {
+        CountHloParse(HloKind::kCompiled);
         return SummaryDict(ValueOrThrow(AnalyzeCompiledFile(path, {strict})));
       },
       nb::arg("path"), nb::arg("strict") = true,
@@ -131,6 +133,7 @@ void BindProgram(nb::module_& m) {
   m.def(
       "analyze_precompile_hlo",
       [](const std::string& text, const std::string& filename, bool strict) {
+        CountHloParse(HloKind::kPrecompile);
         return PrecompileDict(ValueOrThrow(AnalyzePrecompileText(text, filename, {strict})));
       },
       nb::arg("text"), nb::arg("filename") = "<string>", nb::arg("strict") = true,

@@ -1,14 +1,17 @@
 // Python surface of the topology stage: slice specs, shapes, wraparound, device numbering, links,
 // routes and the chip-spec table (aoizora.core().parse_slice_spec("v5e:2x4")).
 
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <optional>
 #include <string>
 #include <tuple>
 
 #include "aoizora/topology/chip_spec.h"
+#include "aoizora/topology/device_order.h"
 #include "aoizora/topology/links.h"
 #include "aoizora/topology/topology.h"
 #include "bindings.h"
@@ -69,7 +72,18 @@ nb::dict LinkDict(const Topology& t, const Link& link) {
 }  // namespace
 
 void BindTopology(nb::module_& m) {
-  nb::class_<Topology>(m, "Topology", "A TPU slice: generation, shape, wraparound, chip spec")
+  nb::class_<Topology>(m, "Topology",
+                       "A TPU slice: generation, shape, wraparound, chip spec. Topology('v5e:2x4') "
+                       "parses once; every binding that takes a slice takes this object (or a spec "
+                       "string, parsed on each call).")
+      .def(
+          "__init__",
+          [](Topology* self, const std::string& spec) {
+            new (self) Topology(ValueOrThrow(ParseSliceSpec(spec)));
+          },
+          nb::arg("spec"))
+      .def_prop_ro("spec", &Topology::ToString, "the slice spec, 'v5e:2x4'")
+      .def_prop_ro("name", &Topology::ToString, "the slice spec, 'v5e:2x4' (same as spec)")
       .def_prop_ro("generation",
                    [](const Topology& t) { return std::string(GenerationName(t.generation())); })
       .def_prop_ro(
@@ -84,7 +98,21 @@ void BindTopology(nb::module_& m) {
           "wraparound per axis of `shape`")
       .def_prop_ro("num_chips", &Topology::num_chips)
       .def_prop_ro("num_devices", &Topology::num_devices)
-      .def_prop_ro("cores_per_chip", &Topology::cores_per_chip)
+      .def_prop_ro("cores_per_chip", &Topology::cores_per_chip, "JAX devices per chip (2 on tpu7x)")
+      .def_prop_ro("tensorcores_per_chip",
+                   [](const Topology& t) { return t.chip().tensorcores_per_chip; })
+      .def_prop_ro(
+          "megacore",
+          [](const Topology& t) { return t.chip().tensorcores_per_chip > t.cores_per_chip(); },
+          "one JAX device drives two TensorCores (v4, v5p): libtpu's 'megacore' chip config")
+      .def_prop_ro(
+          "device_kind", [](const Topology& t) { return std::string(t.chip().device_kind); },
+          "jax.Device.device_kind of the slice's devices")
+      .def_prop_ro("hbm_bytes_per_chip", [](const Topology& t) { return t.chip().hbm_bytes; })
+      .def_prop_ro(
+          "hbm_bytes_per_device",
+          [](const Topology& t) { return t.chip().hbm_bytes / t.cores_per_chip(); },
+          "the chip's HBM over its JAX devices")
       .def_prop_ro("chip", [](const Topology& t) { return ChipSpecDict(t.chip()); })
       .def("device_coords",
            [](const Topology& t, int64_t device) {
@@ -138,13 +166,42 @@ void BindTopology(nb::module_& m) {
              CheckDevice(t, target);
              return HopCount(t, source, target);
            })
+      .def(
+          "coords_of",
+          [](const Topology& t, std::optional<DeviceIds> device_ids) {
+            const DeviceIds ids = device_ids ? *device_ids : IdOrder(t);
+            for (int64_t device : ids) CheckDevice(t, device);
+            return CoordsOfDevices(t, ids);
+          },
+          nb::arg("device_ids") = nb::none(),
+          "Chip coordinates [x, y, z] (plus the core on multi-core chips, tpu7x) of each device "
+          "id; all devices in id order when no ids are given.")
+      .def(
+          "ids_of",
+          [](const Topology& t, const DeviceCoordsList& coords) {
+            return ValueOrThrow(DeviceIdsOfCoords(t, coords));
+          },
+          nb::arg("device_coords"),
+          "Device ids of chip coordinates given as [x, y, z] or [x, y, z, core].")
+      .def("__eq__",
+           [](const Topology& a, nb::handle b) {
+             return nb::isinstance<Topology>(b) &&
+                    a.ToString() == nb::cast<const Topology&>(b).ToString();
+           })
+      .def("__hash__", [](const Topology& t) { return nb::hash(nb::str(t.ToString().c_str())); })
+      .def("__getstate__", &Topology::ToString)
+      .def("__setstate__",
+           [](Topology* self, const std::string& spec) {
+             new (self) Topology(ValueOrThrow(ParseSliceSpec(spec)));
+           })
       .def("__str__", &Topology::ToString)
       .def("__repr__", [](const Topology& t) { return "Topology('" + t.ToString() + "')"; });
 
   m.def(
       "parse_slice_spec",
       [](const std::string& spec) { return ValueOrThrow(ParseSliceSpec(spec)); }, nb::arg("spec"),
-      "Parse 'v5e:2x4'; ValueError names the bad part and lists valid shapes");
+      "Parse 'v5e:2x4' (same as Topology('v5e:2x4')); ValueError names the bad part and lists "
+      "valid shapes");
   m.def("chip_specs", [] {
     nb::list out;
     for (const ChipSpec& spec : AllChipSpecs()) out.append(ChipSpecDict(spec));

@@ -121,6 +121,10 @@ Result<Q1Bound> ComputeQ1(const PrecompileAnalysis& analysis, const ChipSpec& ch
     q1.memory_reason = "parameters alone need " + Gigabytes(q1.parameter_bytes_per_device) +
                        " per device, HBM holds " + Gigabytes(q1.hbm_bytes);
   }
+  q1.flops_per_device = analysis.flops_per_device;
+  q1.alpha_beta_seconds = TopologyBlindSeconds(analysis, chip);
+  q1.num_collectives = static_cast<int64_t>(analysis.collectives.size());
+  q1.warnings = analysis.warnings;
   return q1;
 }
 

@@ -22,8 +22,10 @@
 //
 // Memory: per-device parameter bytes must fit the chip's HBM; activations only add.
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "aoizora/placement/compute_model.h"
 #include "aoizora/program/precompile_analysis.h"
@@ -48,6 +50,12 @@ struct Q1Bound {
   double hbm_bytes = 0.0;  // per device
   bool fits_memory = true;
   std::string memory_reason;  // set when it does not fit
+  // What the bound was computed from, for reports: the analysis' per-device FLOPs, its number of
+  // collectives and warnings, and the topology-blind alpha-beta cost (TopologyBlindSeconds).
+  double flops_per_device = 0.0;
+  double alpha_beta_seconds = 0.0;
+  int64_t num_collectives = 0;
+  std::vector<std::string> warnings;
 };
 
 // The topology-blind cost XLA's auto-sharding uses (tpu-hardware.md section 3, last paragraph;
