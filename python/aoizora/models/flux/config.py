@@ -324,6 +324,8 @@ def forward_flops(cfg: FluxConfig, geo: Geometry) -> dict[str, int]:
     return {
         "double_blocks": double,
         "single_blocks": single,
+        "double_block_linears": cfg.num_double * token_linears,
+        "single_block_linears": cfg.num_single * token_linears,
         "token_linears": (cfg.num_double + cfg.num_single) * token_linears,
         "attention": (cfg.num_double + cfg.num_single) * attention,
         "modulation": cfg.num_double * double_mod + cfg.num_single * single_mod,
