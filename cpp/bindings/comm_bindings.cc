@@ -109,7 +109,7 @@ void BindComm(nb::module_& m) {
           "cost",
           [](const CommModel& model, const std::string& kind, double bytes,
              std::optional<DeviceGroups> groups, std::optional<SourceTargetPairs> pairs,
-             std::optional<Placement> placement) {
+             std::optional<DeviceIds> placement) {
             Collective c;
             c.kind = KindOrThrow(kind);
             c.array_bytes = bytes;
@@ -120,7 +120,7 @@ void BindComm(nb::module_& m) {
               ThrowError(InvalidArgument("collective-permute takes source->target pairs"));
             }
             const CollectiveCost cost =
-                ValueOrThrow(model.Cost(c, placement ? *placement : Placement{}));
+                ValueOrThrow(model.Cost(c, placement ? *placement : DeviceIds{}));
             return CostDict(model.topology(), cost);
           },
           nb::arg("kind"), nb::arg("bytes"), nb::arg("groups") = nb::none(),

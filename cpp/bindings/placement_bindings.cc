@@ -25,8 +25,6 @@ namespace nb = nanobind;
 namespace aoizora::bindings {
 namespace {
 
-using placement::DeviceOrder;
-
 nb::dict PlacementSpaceDict(const TopologyArg& topology, const std::vector<int64_t>& mesh,
                             const std::vector<std::string>& axis_names, int64_t max_classes,
                             bool reduce_symmetry, int64_t limit) {
@@ -46,7 +44,7 @@ nb::dict PlacementSpaceDict(const TopologyArg& topology, const std::vector<int64
   d["axis_swaps"] = options.axis_swaps;
   nb::list placements;
   for (int64_t i = 0; i < space.size() && i < limit; ++i) {
-    const DeviceOrder order = space.device_order(i);
+    const DeviceIds order = space.device_ids(i);
     nb::dict row;
     row["device_ids"] = order;
     row["device_order"] = CoordsOfDevices(topo, order);

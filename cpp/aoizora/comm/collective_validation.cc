@@ -60,7 +60,7 @@ Status ValidatePairs(const Collective& c, int64_t num_logical) {
 
 }  // namespace
 
-Status ValidatePlacement(const Topology& topology, const Placement& placement) {
+Status ValidatePlacement(const Topology& topology, const DeviceIds& placement) {
   if (static_cast<int64_t>(placement.size()) > topology.num_devices()) {
     return InvalidArgument("placement has " + Id(static_cast<int64_t>(placement.size())) +
                            " entries but " + topology.ToString() + " has " +
@@ -86,7 +86,7 @@ Status ValidatePlacement(const Topology& topology, const Placement& placement) {
 }
 
 Status ValidateCollective(const Topology& topology, const Collective& collective,
-                          const Placement& placement) {
+                          const DeviceIds& placement) {
   if (!std::isfinite(collective.array_bytes) || collective.array_bytes < 0.0) {
     return InvalidArgument("collective bytes must be finite and >= 0, got " +
                            std::to_string(collective.array_bytes));

@@ -13,6 +13,6 @@ namespace aoizora {
 // across the groups; groups non-empty (an empty group list means one group of every logical
 // device, as in HLO); collective-permute: pairs only, no source or target twice.
 Status ValidateCollective(const Topology& topology, const Collective& collective,
-                          const Placement& placement);
+                          const DeviceIds& placement);
 
 }  // namespace aoizora

@@ -71,11 +71,7 @@ CommModel::CommModel(const Topology& topology, CommOptions options)
     steps.resize(static_cast<size_t>(size * size));
     for (int64_t from = 0; from < size; ++from) {
       for (int64_t to = 0; to < size; ++to) {
-        int64_t step = to - from;
-        if (topology_.GridWraps(axis)) {
-          const int64_t forward = ((to - from) % size + size) % size;
-          step = forward * 2 <= size ? forward : forward - size;
-        }
+        const int64_t step = AxisSteps(topology_, axis, from, to);
         steps[static_cast<size_t>(from * size + to)] = static_cast<int32_t>(step);
       }
     }
@@ -670,7 +666,7 @@ double CommModel::Capacity(int64_t slot, const LinkLoads& loads) const {
   return bandwidth;
 }
 
-CollectiveTime CommModel::Estimate(const Collective& collective, const Placement& placement,
+CollectiveTime CommModel::Estimate(const Collective& collective, const DeviceIds& placement,
                                    CommScratch& scratch) const {
   LinkLoads& loads = scratch.loads_;
   loads.Reset(options_.contention == ContentionLaw::kMeasuredSharedLink);
@@ -736,7 +732,7 @@ CollectiveTime CommModel::Estimate(const Collective& collective, const Placement
 }
 
 Result<CollectiveCost> CommModel::Cost(const Collective& collective,
-                                       const Placement& placement) const {
+                                       const DeviceIds& placement) const {
   AOIZORA_RETURN_IF_ERROR(ValidateCollective(topology_, collective, placement));
   CommScratch scratch = NewScratch();
   CollectiveCost cost;

@@ -90,24 +90,24 @@ class CommModel {
   CommScratch NewScratch() const { return CommScratch(topology_); }
 
   // Validates, estimates, and returns the per-link loads as well.
-  Result<CollectiveCost> Cost(const Collective& collective, const Placement& placement) const;
+  Result<CollectiveCost> Cost(const Collective& collective, const DeviceIds& placement) const;
   // Hot path. Precondition: ValidateCollective(topology(), collective, placement).ok(). Loads stay
   // readable in scratch.loads() until the next call.
-  CollectiveTime Estimate(const Collective& collective, const Placement& placement,
+  CollectiveTime Estimate(const Collective& collective, const DeviceIds& placement,
                           CommScratch& scratch) const;
 
  private:
-  int64_t Physical(const Placement& placement, int64_t logical) const {
+  int64_t Physical(const DeviceIds& placement, int64_t logical) const {
     return placement.empty() ? logical : placement[static_cast<size_t>(logical)];
   }
   int64_t Coord(int64_t device, int axis) const {
     return coords_[static_cast<size_t>(device)][axis];
   }
-  // Signed hops from coordinate `from` to `to` on `axis`, the short way round on a wrapped axis (a
-  // tie goes +).
+  // AxisSteps (topology/links.h) from the table built from it once: the hot path's lookup.
   int64_t Steps(int axis, int64_t from, int64_t to) const {
     return axis_steps_[axis][static_cast<size_t>(from * topology_.GridSize(axis) + to)];
   }
+  // HopCount (topology/links.h) by the tables.
   int64_t Distance(int64_t a, int64_t b) const;
 
   // `bytes` along `axis` from `device` (coordinate `from` there) to coordinate `to`, the short way

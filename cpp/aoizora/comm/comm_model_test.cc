@@ -18,7 +18,7 @@ namespace {
 
 Topology Slice(std::string_view spec) { return *ParseSliceSpec(spec); }
 
-CollectiveCost MustCost(const CommModel& model, const Collective& c, const Placement& p = {}) {
+CollectiveCost MustCost(const CommModel& model, const Collective& c, const DeviceIds& p = {}) {
   Result<CollectiveCost> cost = model.Cost(c, p);
   EXPECT_TRUE(cost.ok()) << (cost.ok() ? "" : cost.error().message());
   return cost.ok() ? *cost : CollectiveCost{};
@@ -231,7 +231,7 @@ TEST(CommModel, PlacementDecidesTheLinks) {
   const CollectiveCost near = MustCost(model, pairs);
   EXPECT_NEAR(near.bulk_seconds, 0.5 * kV / kW1, kRel);
   EXPECT_EQ(near.hops, 1);
-  const Placement far = {0, 6, 1, 7, 2, 4, 3, 5};  // logical 0 at (0,0), 1 at (0,3), ...
+  const DeviceIds far = {0, 6, 1, 7, 2, 4, 3, 5};  // logical 0 at (0,0), 1 at (0,3), ...
   const CollectiveCost spread = MustCost(model, pairs, far);
   EXPECT_GT(spread.bulk_seconds, near.bulk_seconds);
   EXPECT_EQ(spread.hops, 3);
@@ -378,7 +378,7 @@ TEST(CommModel, NothingToDoCostsNothing) {
 TEST(CollectiveValidation, BadInputNamesTheValue) {
   const Topology topo = Slice("v5e:2x4");
   const CommModel model(topo);
-  auto error = [&](const Collective& c, const Placement& p = {}) {
+  auto error = [&](const Collective& c, const DeviceIds& p = {}) {
     Result<CollectiveCost> r = model.Cost(c, p);
     EXPECT_FALSE(r.ok());
     return r.ok() ? std::string() : r.error().message();

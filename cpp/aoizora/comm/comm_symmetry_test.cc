@@ -191,7 +191,7 @@ void ExpectInvariant(std::string_view spec, int random_placements, int shifts, u
   const int64_t n = topo.num_devices();
   const std::vector<Automorphism> automorphisms = Automorphisms(topo, shifts, rng);
   const std::vector<Collective> collectives = Collectives(topo, rng);
-  std::vector<Placement> placements = {IdentityPlacement(n)};
+  std::vector<DeviceIds> placements = {IdentityPlacement(n)};
   for (int i = 0; i < random_placements; ++i) {
     placements.push_back(IdentityPlacement(n));
     std::shuffle(placements.back().begin(), placements.back().end(), rng);
@@ -203,9 +203,9 @@ void ExpectInvariant(std::string_view spec, int random_placements, int shifts, u
       CommScratch scratch = model.NewScratch();
       for (const Collective& c : collectives) {
         for (size_t p = 0; p < placements.size(); ++p) {
-          const Placement& placement = placements[p];
+          const DeviceIds& placement = placements[p];
           const CollectiveTime base = model.Estimate(c, placement, scratch);
-          Placement image(placement.size());
+          DeviceIds image(placement.size());
           for (const Automorphism& g : automorphisms) {
             for (size_t l = 0; l < placement.size(); ++l) image[l] = g.Apply(topo, placement[l]);
             const CollectiveTime t = model.Estimate(c, image, scratch);
@@ -256,9 +256,9 @@ TEST(CommSymmetry, FullWrappedLinesAmongListedRings) {
       groups.push_back(best);
     }
     const Collective c = Groups(CollectiveKind::kAllGather, groups);
-    const Placement identity = IdentityPlacement(topo.num_devices());
+    const DeviceIds identity = IdentityPlacement(topo.num_devices());
     const double base = model.Estimate(c, identity, scratch).seconds;
-    Placement image(identity.size());
+    DeviceIds image(identity.size());
     for (const Automorphism& g : automorphisms) {
       for (size_t l = 0; l < identity.size(); ++l) image[l] = g.Apply(topo, identity[l]);
       ASSERT_NEAR(model.Estimate(c, image, scratch).seconds, base, 1e-12 * base)

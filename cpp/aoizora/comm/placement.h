@@ -10,26 +10,29 @@
 #include <cstdint>
 #include <vector>
 
+#include "aoizora/topology/device_order.h"
 #include "aoizora/topology/topology.h"
 #include "aoizora/util/result.h"
 
 namespace aoizora {
 
-using Placement = std::vector<int64_t>;
+// A placement is DeviceIds (topology/device_order.h): placement[logical_id] = physical device id.
+// The old name, kept only for bench/comm_bench.cc (outside cpp/) until it says DeviceIds.
+using Placement = DeviceIds;
 
-inline Placement IdentityPlacement(int64_t num_devices) {
-  Placement placement(static_cast<size_t>(num_devices));
+inline DeviceIds IdentityPlacement(int64_t num_devices) {
+  DeviceIds placement(static_cast<size_t>(num_devices));
   for (int64_t i = 0; i < num_devices; ++i) placement[static_cast<size_t>(i)] = i;
   return placement;
 }
 
 // Number of logical devices a placement covers (the whole slice for the empty placement).
-inline int64_t NumLogicalDevices(const Topology& topology, const Placement& placement) {
+inline int64_t NumLogicalDevices(const Topology& topology, const DeviceIds& placement) {
   return placement.empty() ? topology.num_devices() : static_cast<int64_t>(placement.size());
 }
 
 // Every entry a device of the slice, none twice, no more entries than devices. Errors name the
 // offending logical id and value.
-Status ValidatePlacement(const Topology& topology, const Placement& placement);
+Status ValidatePlacement(const Topology& topology, const DeviceIds& placement);
 
 }  // namespace aoizora

@@ -9,16 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "aoizora/hlo/mesh_axis.h"
 #include "aoizora/util/result.h"
 
 namespace aoizora::hlo {
 
 using GroupList = std::vector<std::vector<int64_t>>;
-
-struct MeshAxis {
-  std::string name;
-  int64_t size = 1;
-};
 
 // One axis a mesh-axes group list groups over: a whole mesh axis, or the sub-axis `'x':(pre)size`.
 struct MeshAxisRef {

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "aoizora/topology/links.h"
+
 namespace aoizora::placement {
 
 Result<PhysicalGrid> PhysicalGrid::Create(std::vector<int64_t> dims, std::vector<bool> wrap,
@@ -75,9 +77,7 @@ int64_t PhysicalGrid::DeviceId(const std::vector<int64_t>& coords) const {
 int64_t PhysicalGrid::HopDistance(int64_t a, int64_t b) const {
   int64_t hops = 0;
   for (int64_t axis = 0; axis < rank(); ++axis) {
-    int64_t d = std::llabs(Coord(a, axis) - Coord(b, axis));
-    if (wrap_[axis]) d = std::min(d, dims_[axis] - d);
-    hops += d;
+    hops += std::llabs(AxisSteps(dims_[axis], wrap_[axis], Coord(a, axis), Coord(b, axis)));
   }
   return hops;
 }

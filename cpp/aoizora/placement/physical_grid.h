@@ -37,7 +37,7 @@ class PhysicalGrid {
   std::vector<int64_t> Coords(int64_t device) const;
   int64_t DeviceId(const std::vector<int64_t>& coords) const;
 
-  // Manhattan hop distance, taking min(d, len-d) on wrapped axes.
+  // Hop distance: |AxisSteps| (topology/links.h, the one rule) summed over the axes.
   int64_t HopDistance(int64_t a, int64_t b) const;
 
   // "4x4 (wrap: -,-)" style description.

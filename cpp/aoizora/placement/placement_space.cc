@@ -222,8 +222,8 @@ Status CheckMeshShape(const PhysicalGrid& grid, const std::vector<int64_t>& mesh
   return OkStatus();
 }
 
-DeviceOrder BuildDeviceOrder(const PhysicalGrid& grid, const std::vector<int64_t>& mesh_shape,
-                             const StructuredPlacement& placement) {
+DeviceIds BuildDeviceIds(const PhysicalGrid& grid, const std::vector<int64_t>& mesh_shape,
+                         const StructuredPlacement& placement) {
   std::vector<std::vector<int32_t>> tables;
   std::vector<const int32_t*> pointers;
   for (size_t j = 0; j < mesh_shape.size(); ++j) {
@@ -233,7 +233,7 @@ DeviceOrder BuildDeviceOrder(const PhysicalGrid& grid, const std::vector<int64_t
   std::vector<int32_t> order(grid.num_devices());
   std::vector<int64_t> index(mesh_shape.size());
   SumTables(mesh_shape, pointers, index.data(), order.data(), grid.num_devices());
-  return DeviceOrder(order.begin(), order.end());
+  return DeviceIds(order.begin(), order.end());
 }
 
 std::string DescribePlacement(const PhysicalGrid& grid, const StructuredPlacement& placement,
@@ -295,10 +295,10 @@ void PlacementSpace::FillOrder(int64_t i, int32_t* out) const {
   }
 }
 
-DeviceOrder PlacementSpace::device_order(int64_t i) const {
+DeviceIds PlacementSpace::device_ids(int64_t i) const {
   std::vector<int32_t> order(num_devices());
   FillOrder(i, order.data());
-  return DeviceOrder(order.begin(), order.end());
+  return DeviceIds(order.begin(), order.end());
 }
 
 StructuredPlacement PlacementSpace::structure(int64_t i) const {

@@ -18,13 +18,14 @@
 
 #include "aoizora/placement/physical_grid.h"
 #include "aoizora/placement/traversal.h"
+#include "aoizora/topology/device_order.h"
 #include "aoizora/util/result.h"
 
 namespace aoizora::placement {
 
-// A logical device order: entry L is the physical device id of logical device L (logical ids are
-// mesh row-major, last axis fastest, as in jax.sharding.Mesh(devices.reshape(shape))).
-using DeviceOrder = std::vector<int64_t>;
+// Device orders are DeviceIds (topology/device_order.h): entry L is the physical device id of
+// logical device L (logical ids are mesh row-major, last axis fastest, as in
+// jax.sharding.Mesh(devices.reshape(shape))).
 
 struct Segment {
   int64_t physical_axis = 0;
@@ -43,8 +44,8 @@ struct StructuredPlacement {
 };
 
 // Logical id -> physical id for a structured placement.
-DeviceOrder BuildDeviceOrder(const PhysicalGrid& grid, const std::vector<int64_t>& mesh_shape,
-                             const StructuredPlacement& placement);
+DeviceIds BuildDeviceIds(const PhysicalGrid& grid, const std::vector<int64_t>& mesh_shape,
+                         const StructuredPlacement& placement);
 
 // "cfg=x2@1 raster | sp=y4,x2@2 snake": per logical axis its segments (axis letter, digit size,
 // '@' digit stride when split) in traversal order.
@@ -82,7 +83,7 @@ class PlacementSpace {
   // The representative of class i (the first structured placement generated in that orbit),
   // written to out[0..num_devices). Allocation-free: a sum of one table lookup per logical axis.
   void FillOrder(int64_t i, int32_t* out) const;
-  DeviceOrder device_order(int64_t i) const;
+  DeviceIds device_ids(int64_t i) const;
   StructuredPlacement structure(int64_t i) const;
   // How many distinct device orders generated fell into class i.
   int64_t members(int64_t i) const { return members_[i]; }

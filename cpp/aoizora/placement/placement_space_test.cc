@@ -28,14 +28,14 @@ PlacementSpace Space(const PhysicalGrid& grid, std::vector<int64_t> mesh,
 
 void ExpectBijections(const PlacementSpace& space) {
   for (int64_t i = 0; i < space.size(); ++i) {
-    DeviceOrder sorted = space.device_order(i);
+    DeviceIds sorted = space.device_ids(i);
     std::sort(sorted.begin(), sorted.end());
     for (int64_t d = 0; d < space.num_devices(); ++d) ASSERT_EQ(sorted[d], d);
   }
 }
 
 // Hop sum of a 1-D logical axis laid out as `order`, closing pair included.
-int64_t CycleHops(const PhysicalGrid& grid, const DeviceOrder& order) {
+int64_t CycleHops(const PhysicalGrid& grid, const DeviceIds& order) {
   int64_t hops = 0;
   for (size_t i = 0; i < order.size(); ++i) {
     hops += grid.HopDistance(order[i], order[(i + 1) % order.size()]);
@@ -54,7 +54,7 @@ TEST(PlacementSpaceTest, TwoByTwoLineCountedByHand) {
   EXPECT_EQ(space.size(), 2);
   ExpectBijections(space);
   std::multiset<int64_t> hops;
-  for (int64_t i = 0; i < space.size(); ++i) hops.insert(CycleHops(grid, space.device_order(i)));
+  for (int64_t i = 0; i < space.size(); ++i) hops.insert(CycleHops(grid, space.device_ids(i)));
   EXPECT_EQ(hops, (std::multiset<int64_t>{4, 6}));
   int64_t members = 0;
   for (int64_t i = 0; i < space.size(); ++i) members += space.members(i);
@@ -95,7 +95,7 @@ TEST(PlacementSpaceTest, ContainsTheNaturalPlacements) {
   PlacementSpace space = Space(grid, {2, 4});
   bool adjacent_pairs = false;
   for (int64_t i = 0; i < space.size(); ++i) {
-    const DeviceOrder order = space.device_order(i);
+    const DeviceIds order = space.device_ids(i);
     bool all = true;
     for (int64_t c = 0; c < 4; ++c) all = all && grid.HopDistance(order[c], order[4 + c]) == 1;
     adjacent_pairs = adjacent_pairs || all;
@@ -104,7 +104,7 @@ TEST(PlacementSpaceTest, ContainsTheNaturalPlacements) {
   PlacementSpace line = Space(grid, {8});
   int64_t best = 1 << 20;
   for (int64_t i = 0; i < line.size(); ++i) {
-    best = std::min(best, CycleHops(grid, line.device_order(i)));
+    best = std::min(best, CycleHops(grid, line.device_ids(i)));
   }
   EXPECT_EQ(best, 8);  // a Hamiltonian ring on 2x4
 }
@@ -114,7 +114,7 @@ TEST(PlacementSpaceTest, StructureRebuildsItsOrder) {
   PlacementSpace space = Space(grid, {2, 2, 4});
   ASSERT_GT(space.size(), 0);
   for (int64_t i = 0; i < space.size(); ++i) {
-    EXPECT_EQ(BuildDeviceOrder(grid, {2, 2, 4}, space.structure(i)), space.device_order(i));
+    EXPECT_EQ(BuildDeviceIds(grid, {2, 2, 4}, space.structure(i)), space.device_ids(i));
   }
 }
 
@@ -126,9 +126,9 @@ TEST(PlacementSpaceTest, DescriptionNamesSegmentsAndTraversal) {
   sp.axes.push_back({{{0, 2, 1, 4}}, Traversal::kRaster});
   sp.axes.push_back({{{1, 4, 1, 4}, {0, 2, 2, 4}}, Traversal::kSnake});
   EXPECT_EQ(DescribePlacement(grid, sp, {"cfg", "sp"}), "cfg=x2@1 | sp=y4,x2@2 snake");
-  const DeviceOrder order = BuildDeviceOrder(grid, {2, 8}, sp);
+  const DeviceIds order = BuildDeviceIds(grid, {2, 8}, sp);
   // Logical (0, i) walks y up at x = 0, then y down at x = 2; logical (1, i) is one x step over.
-  EXPECT_EQ(order, (DeviceOrder{0, 4, 8, 12, 14, 10, 6, 2, 1, 5, 9, 13, 15, 11, 7, 3}));
+  EXPECT_EQ(order, (DeviceIds{0, 4, 8, 12, 14, 10, 6, 2, 1, 5, 9, 13, 15, 11, 7, 3}));
 }
 
 TEST(PlacementSpaceTest, SizeOneAxesAreCarriedAlong) {

@@ -112,7 +112,7 @@ std::string Q2Model::AxesLabel(uint32_t mask) const {
 }
 
 Status Q2Model::Build(const StepProgram& program, const ComputeConstants& compute) {
-  const Placement identity = IdentityPlacement(num_logical_);
+  const DeviceIds identity = IdentityPlacement(num_logical_);
   std::map<CollectiveKey, int32_t> index_of;
   const size_t num_ops = program.ops.size();
   // Async collectives whose done falls before op i: dones[i] lists their pending slots.
@@ -200,7 +200,7 @@ Status Q2Model::Build(const StepProgram& program, const ComputeConstants& comput
   return OkStatus();
 }
 
-Status Q2Model::ValidatePlacement(const Placement& placement) const {
+Status Q2Model::ValidatePlacement(const DeviceIds& placement) const {
   if (static_cast<int64_t>(placement.size()) != num_logical_) {
     return InvalidArgument("placement has " + std::to_string(placement.size()) +
                            " entries but the program has " + std::to_string(num_logical_) +
@@ -255,7 +255,7 @@ double Q2Scorer::Replay(double* exposed) {
   return clock + model_.trailing_compute_;
 }
 
-double Q2Scorer::Score(const Placement& placement) {
+double Q2Scorer::Score(const DeviceIds& placement) {
   std::copy(placement.begin(), placement.end(), placement_.begin());
   CostCollectives();
   return Replay(nullptr);
@@ -267,7 +267,7 @@ double Q2Scorer::Score(const int32_t* order) {
   return Replay(nullptr);
 }
 
-Q2Breakdown Q2Scorer::Breakdown(const Placement& placement) {
+Q2Breakdown Q2Scorer::Breakdown(const DeviceIds& placement) {
   std::copy(placement.begin(), placement.end(), placement_.begin());
   CostCollectives();
   std::vector<double> exposed(cost_.size(), 0.0);

@@ -93,7 +93,7 @@ class Q2Model {
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   // Checks a placement (injective, devices of the slice, covers the program's logical devices).
-  Status ValidatePlacement(const Placement& placement) const;
+  Status ValidatePlacement(const DeviceIds& placement) const;
 
  private:
   friend class Q2Scorer;
@@ -138,10 +138,10 @@ class Q2Scorer {
   explicit Q2Scorer(const Q2Model& model);
 
   // Predicted step seconds. Precondition: model.ValidatePlacement(placement).ok().
-  double Score(const Placement& placement);
+  double Score(const DeviceIds& placement);
   // Same, for a device order stored as int32 (placement spaces); n = model.num_logical_devices().
   double Score(const int32_t* order);
-  Q2Breakdown Breakdown(const Placement& placement);
+  Q2Breakdown Breakdown(const DeviceIds& placement);
 
  private:
   // Costs every distinct collective on `placement_`, then replays the events. If `exposed` is not
@@ -151,7 +151,7 @@ class Q2Scorer {
 
   const Q2Model& model_;
   CommScratch scratch_;
-  Placement placement_;
+  DeviceIds placement_;
   std::vector<double> cost_;     // per distinct collective, one instance
   std::vector<double> pending_;  // per async slot: end time of the in-flight collective
 };

@@ -26,7 +26,7 @@ Topology Slice(const char* spec) {
   return *t;
 }
 
-double CommSeconds(const CommModel& comm, const StepOp& step, const Placement& placement) {
+double CommSeconds(const CommModel& comm, const StepOp& step, const DeviceIds& placement) {
   auto cost = comm.Cost(std::get<CollectiveOp>(step.op).ToCollective(), placement);
   EXPECT_TRUE(cost.ok());
   return cost->seconds;
@@ -44,7 +44,7 @@ class Q2ModelTest : public ::testing::Test {
   Topology topo_ = Slice("v5e:2x4");
   CommModel comm_{topo_};
   std::vector<int64_t> mesh_{2, 4};
-  Placement identity_ = IdentityPlacement(8);
+  DeviceIds identity_ = IdentityPlacement(8);
   StepOp gather_ =
       CollectiveStep("all-gather.1", CollectiveKind::kAllGather, 8e6, AxisGroups({2, 4}, 1));
   StepOp reduce_ =
@@ -139,7 +139,7 @@ TEST_F(Q2ModelTest, PlacementChangesOnlyTheCommunication) {
   Q2Scorer scorer(model);
   // cfg pairs (i, i+4) are 2 hops apart along y under the identity (x = i % 2, y = i / 2), and
   // adjacent along x when logical i and i+4 sit on chips 2k and 2k+1.
-  const Placement adjacent = {0, 2, 4, 6, 1, 3, 5, 7};
+  const DeviceIds adjacent = {0, 2, 4, 6, 1, 3, 5, 7};
   EXPECT_LT(scorer.Score(adjacent), scorer.Score(identity_));
   EXPECT_NEAR(scorer.Score(adjacent), 1e-3 + CommSeconds(comm_, reduce_, adjacent), 1e-15);
 }

@@ -36,7 +36,7 @@ namespace {
 // ring); move the chip of logical device a to position b, shifting the ones between (insertion).
 enum class Move { kSwap, kReverse, kInsert };
 
-void Apply(DeviceOrder& order, Move move, int64_t a, int64_t b) {
+void Apply(DeviceIds& order, Move move, int64_t a, int64_t b) {
   switch (move) {
     case Move::kSwap:
       std::swap(order[a], order[b]);
@@ -50,7 +50,7 @@ void Apply(DeviceOrder& order, Move move, int64_t a, int64_t b) {
   }
 }
 
-void Undo(DeviceOrder& order, Move move, int64_t a, int64_t b) {
+void Undo(DeviceIds& order, Move move, int64_t a, int64_t b) {
   if (move == Move::kInsert) {
     std::rotate(order.begin() + a, order.begin() + b, order.begin() + b + 1);
     return;
@@ -60,14 +60,14 @@ void Undo(DeviceOrder& order, Move move, int64_t a, int64_t b) {
 
 }  // namespace
 
-LocalSearchResult LocalSearch(const Q2Model& model, const DeviceOrder& start,
-                              int64_t max_evaluations, int64_t restarts, uint64_t seed) {
+LocalSearchResult LocalSearch(const Q2Model& model, const DeviceIds& start, int64_t max_evaluations,
+                              int64_t restarts, uint64_t seed) {
   Q2Scorer scorer(model);
   std::mt19937_64 rng(seed);
   const int64_t n = static_cast<int64_t>(start.size());
   LocalSearchResult best{scorer.Score(start), start, 1};
   if (n < 2) return best;
-  DeviceOrder current = start;
+  DeviceIds current = start;
   double current_seconds = best.seconds;
   int64_t evaluations = 1;
   // Every move, visited in a fresh random order each sweep (first improvement).
@@ -92,7 +92,7 @@ LocalSearchResult LocalSearch(const Q2Model& model, const DeviceOrder& start,
   for (int64_t round = 0; round < rounds && evaluations < max_evaluations; ++round) {
     if (round > 0) {
       // Perturb the best so far by a few random swaps, then descend again.
-      current = best.order;
+      current = best.device_ids;
       for (int k = 0; k < 3; ++k) std::swap(current[pick(rng)], current[pick(rng)]);
       current_seconds = scorer.Score(current);
       ++evaluations;
@@ -117,7 +117,7 @@ LocalSearchResult LocalSearch(const Q2Model& model, const DeviceOrder& start,
     }
     if (current_seconds < best.seconds) {
       best.seconds = current_seconds;
-      best.order = current;
+      best.device_ids = current;
     }
   }
   best.evaluations = evaluations;
@@ -155,19 +155,19 @@ Result<SearchResult> SearchPlacements(const Q2Model& model, const PhysicalGrid& 
   for (int64_t r = 0; r < keep; ++r) {
     const auto& [seconds, index] = scores[r];
     result.placements.push_back(
-        {seconds, space.device_order(index),
+        {seconds, space.device_ids(index),
          DescribePlacement(grid, space.structure(index), model.axis_names()), index});
   }
   if ((result.truncated || options.always_local_search) && !result.placements.empty()) {
     const RankedPlacement& start = result.placements.front();
-    LocalSearchResult local = LocalSearch(model, start.order, options.local_search_evaluations,
+    LocalSearchResult local = LocalSearch(model, start.device_ids, options.local_search_evaluations,
                                           options.local_search_restarts, options.seed);
     result.local_search_evaluations = local.evaluations;
     if (local.seconds < start.seconds * (1.0 - 1e-9)) {
       result.local_search_improved = true;
       result.placements.insert(
           result.placements.begin(),
-          {local.seconds, local.order, "local search from: " + start.description, -1});
+          {local.seconds, local.device_ids, "local search from: " + start.description, -1});
       if (static_cast<int64_t>(result.placements.size()) > options.top) {
         result.placements.pop_back();
       }
@@ -195,7 +195,7 @@ Result<OracleResult> ExhaustiveOracle(const Q2Model& model, const PhysicalGrid& 
     out.worst_seconds = std::max(out.worst_seconds, seconds);
     if (seconds < out.best_seconds) {
       out.best_seconds = seconds;
-      out.best_order.assign(order, order + n);
+      out.best_device_ids.assign(order, order + n);
     }
   }
   return out;

@@ -17,7 +17,7 @@ namespace aoizora::placement {
 
 struct RankedPlacement {
   double seconds = 0.0;
-  DeviceOrder order;         // logical id -> physical device id
+  DeviceIds device_ids;      // logical id -> physical device id
   std::string description;   // structure of the placement, or how the search found it
   int64_t space_index = -1;  // class index in the structured space; -1 if found by local search
 };
@@ -58,18 +58,18 @@ std::vector<std::pair<double, int64_t>> ScoreSpace(const Q2Model& model,
 
 struct LocalSearchResult {
   double seconds = 0.0;
-  DeviceOrder order;
+  DeviceIds device_ids;
   int64_t evaluations = 0;
 };
 
 // Descent over swap / reverse / insert moves with perturbation restarts from `start`; scores at
 // most max_evaluations placements.
-LocalSearchResult LocalSearch(const Q2Model& model, const DeviceOrder& start,
-                              int64_t max_evaluations, int64_t restarts, uint64_t seed);
+LocalSearchResult LocalSearch(const Q2Model& model, const DeviceIds& start, int64_t max_evaluations,
+                              int64_t restarts, uint64_t seed);
 
 struct OracleResult {
   double best_seconds = 0.0;
-  DeviceOrder best_order;
+  DeviceIds best_device_ids;
   double worst_seconds = 0.0;  // the slowest placement: how much placement can matter
   int64_t total_count = 0;     // n!
   int64_t reduced_count = 0;   // orbits scored

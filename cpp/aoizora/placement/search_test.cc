@@ -47,7 +47,7 @@ std::vector<StepOp> WanLikeMix(const std::vector<int64_t>& mesh) {
           CollectiveStep("all-reduce.cfg", CollectiveKind::kAllReduce, 16e6, AxisGroups(mesh, 0))};
 }
 
-int64_t MaxPairHops(const Topology& topo, const DeviceOrder& order, const DeviceGroups& groups) {
+int64_t MaxPairHops(const Topology& topo, const DeviceIds& order, const DeviceGroups& groups) {
   int64_t worst = 0;
   for (const auto& g : groups) {
     for (size_t i = 0; i < g.size(); ++i) {
@@ -70,9 +70,9 @@ TEST(SearchTest, SizeTwoAxisPairsEndUpOneHopApart) {
              CollectiveStep("all-reduce", CollectiveKind::kAllReduce, 64e6, AxisGroups(mesh, 0))});
   auto result = SearchPlacements(model, GridOfTopology(topo));
   ASSERT_TRUE(result.ok());
-  const DeviceOrder& best = result->placements.front().order;
+  const DeviceIds& best = result->placements.front().device_ids;
   EXPECT_EQ(MaxPairHops(topo, best, AxisGroups(mesh, 0)), 1);
-  const DeviceOrder jax_default = {0, 1, 2, 3, 7, 6, 5, 4};
+  const DeviceIds jax_default = {0, 1, 2, 3, 7, 6, 5, 4};
   EXPECT_EQ(MaxPairHops(topo, jax_default, AxisGroups(mesh, 0)), 4);
   Q2Scorer scorer(model);
   const double jax_seconds = scorer.Score(jax_default);
@@ -92,7 +92,7 @@ TEST(SearchTest, RingClosesOnTwoByFour) {
       {ComputeSeconds(1e-4), PermuteStep("collective-permute", 16e6, AxisRingPairs(mesh, 0))});
   auto result = SearchPlacements(model, GridOfTopology(topo));
   ASSERT_TRUE(result.ok());
-  const DeviceOrder& best = result->placements.front().order;
+  const DeviceIds& best = result->placements.front().device_ids;
   EXPECT_EQ(MaxPairHops(topo, best, AxisGroups(mesh, 0)), 1);
   auto oracle = ExhaustiveOracle(model, GridOfTopology(topo));
   ASSERT_TRUE(oracle.ok());
@@ -100,7 +100,7 @@ TEST(SearchTest, RingClosesOnTwoByFour) {
   EXPECT_EQ(oracle->reduced_count, 40320 / 4);
   EXPECT_NEAR(result->placements.front().seconds, oracle->best_seconds,
               1e-12 * oracle->best_seconds);
-  EXPECT_EQ(MaxPairHops(topo, oracle->best_order, AxisGroups(mesh, 0)), 1);
+  EXPECT_EQ(MaxPairHops(topo, oracle->best_device_ids, AxisGroups(mesh, 0)), 1);
 }
 
 // Images of a placement under the symmetries the search reduces by (reflections, translations
@@ -120,7 +120,7 @@ TEST(SearchTest, SymmetricPlacementsScoreEqual) {
     if (topo.shape()[2] == 4) {  // v5p:4x4x4: axis exchanges included
       EXPECT_EQ(symmetry.point_group_size(), 48) << spec;
     }
-    DeviceOrder order(n);
+    DeviceIds order(n);
     std::iota(order.begin(), order.end(), 0);
     for (int trial = 0; trial < 3; ++trial) {
       std::shuffle(order.begin(), order.end(), rng);
@@ -161,12 +161,12 @@ TEST(SearchTest, LocalSearchRepairsAScrambledRing) {
       Model(comm, mesh, {PermuteStep("collective-permute", 16e6, AxisRingPairs(mesh, 0))});
   auto oracle = ExhaustiveOracle(model, GridOfTopology(topo));
   ASSERT_TRUE(oracle.ok());
-  const DeviceOrder scrambled = {0, 7, 2, 5, 4, 3, 6, 1};
+  const DeviceIds scrambled = {0, 7, 2, 5, 4, 3, 6, 1};
   Q2Scorer scorer(model);
   ASSERT_GT(scorer.Score(scrambled), oracle->best_seconds * 1.01);
   // The oracle's worst bounds every placement, the scrambled ring included.
   EXPECT_GE(oracle->worst_seconds, scorer.Score(scrambled));
-  const DeviceOrder identity = {0, 1, 2, 3, 4, 5, 6, 7};
+  const DeviceIds identity = {0, 1, 2, 3, 4, 5, 6, 7};
   EXPECT_GE(oracle->worst_seconds, scorer.Score(identity));
   LocalSearchResult local = LocalSearch(model, scrambled, 5000, 8, 42);
   EXPECT_NEAR(local.seconds, oracle->best_seconds, 1e-12 * oracle->best_seconds);

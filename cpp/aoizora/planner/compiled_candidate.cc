@@ -97,8 +97,9 @@ Result<PlacementRanking> CompiledCandidate::Rank(const RankOptions& options, Com
   Q2Scorer scorer(*model);
   int64_t rank = 0;
   for (const placement::RankedPlacement& p : result.placements) {
-    ranking.placements.push_back({++rank, p.seconds, p.order, CoordsOfDevices(topology_, p.order),
-                                  p.description, scorer.Breakdown(p.order)});
+    ranking.placements.push_back({++rank, p.seconds, p.device_ids,
+                                  CoordsOfDevices(topology_, p.device_ids), p.description,
+                                  scorer.Breakdown(p.device_ids)});
   }
   for (const DeviceIds& ids : options.baselines) {
     AOIZORA_RETURN_IF_ERROR(model->ValidatePlacement(ids));
@@ -131,8 +132,8 @@ Result<OracleReport> CompiledCandidate::Oracle(ComputeSource source) {
   report.total_count = oracle.total_count;
   report.reduced_count = oracle.reduced_count;
   report.best_seconds = oracle.best_seconds;
-  report.best_device_ids = oracle.best_order;
-  report.best_device_coords = CoordsOfDevices(topology_, oracle.best_order);
+  report.best_device_ids = oracle.best_device_ids;
+  report.best_device_coords = CoordsOfDevices(topology_, oracle.best_device_ids);
   report.worst_seconds = oracle.worst_seconds;
   report.structured_best_seconds = structured.placements.front().seconds;
   report.structured_gap = report.structured_best_seconds / oracle.best_seconds - 1.0;

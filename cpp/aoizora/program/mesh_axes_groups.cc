@@ -4,16 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "aoizora/hlo/mesh_axis.h"
 #include "aoizora/util/iota.h"
 #include "aoizora/util/text_cursor.h"
 
 namespace aoizora {
 namespace {
 
-struct MeshAxis {
-  std::string name;
-  int64_t size = 1;
-};
+using hlo::MeshAxis;
 
 // A reference to (part of) a mesh axis in the group list.
 struct AxisRef {

@@ -33,8 +33,8 @@ const std::string* FrontendAttribute(const Instruction& instruction, std::string
 
 // `#sdy.mesh<["data"=2, "model"=4]>` inside the module's xla.sdy.meshes attribute. Axis sizes
 // must be positive and the mesh at most hlo::kMaxDevices devices.
-Result<std::vector<MeshAxisSize>> ParseSdyMesh(std::string_view text) {
-  std::vector<MeshAxisSize> axes;
+Result<std::vector<hlo::MeshAxis>> ParseSdyMesh(std::string_view text) {
+  std::vector<hlo::MeshAxis> axes;
   size_t pos = text.find("#sdy.mesh<");
   if (pos == std::string_view::npos) return axes;
   const size_t end = text.find('>', pos);

@@ -18,16 +18,12 @@
 #include <vector>
 
 #include "aoizora/comm/collective.h"
+#include "aoizora/hlo/mesh_axis.h"
 #include "aoizora/program/compiled_analysis.h"
 #include "aoizora/program/step_program.h"
 #include "aoizora/util/result.h"
 
 namespace aoizora {
-
-struct MeshAxisSize {
-  std::string name;
-  int64_t size = 1;
-};
 
 struct PrecompileMatmul {
   std::string name;
@@ -50,7 +46,7 @@ struct PrecompileCollective {
 
 struct PrecompileAnalysis {
   std::string module_name;
-  std::vector<MeshAxisSize> mesh;
+  std::vector<hlo::MeshAxis> mesh;
   int64_t num_devices = 1;
   double flops_global = 0.0;      // dots + convolutions + custom kernels, unpartitioned
   double flops_per_device = 0.0;  // the same under the annotations

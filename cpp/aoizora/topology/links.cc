@@ -67,12 +67,15 @@ std::vector<int64_t> Neighbors(const Topology& topology, int64_t device) {
   return out;
 }
 
-int64_t AxisSteps(const Topology& topology, int axis, int64_t a, int64_t b) {
+int64_t AxisSteps(int64_t size, bool wraps, int64_t a, int64_t b) {
   const int64_t delta = b - a;
-  if (!topology.GridWraps(axis)) return delta;
-  const int64_t size = topology.GridSize(axis);
-  int64_t forward = ((delta % size) + size) % size;
+  if (!wraps) return delta;
+  const int64_t forward = ((delta % size) + size) % size;
   return forward * 2 <= size ? forward : forward - size;
+}
+
+int64_t AxisSteps(const Topology& topology, int axis, int64_t a, int64_t b) {
+  return AxisSteps(topology.GridSize(axis), topology.GridWraps(axis), a, b);
 }
 
 std::vector<Link> Route(const Topology& topology, int64_t source, int64_t target) {

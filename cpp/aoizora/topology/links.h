@@ -46,11 +46,16 @@ std::vector<Link> AllLinks(const Topology& topology);
 // Devices one link away (each listed once).
 std::vector<int64_t> Neighbors(const Topology& topology, int64_t device);
 
-// Signed steps along `axis` from coordinate a to b: the short way on a wrapped axis (a tie on an
-// even-length ring goes +), |b - a| otherwise.
+// The one hop-distance rule (routes, hop counts, the comm model's step tables and the placement
+// grid all use it): signed steps from coordinate a to b along an axis of `size` positions, the
+// short way round when the axis wraps (a tie on an even-length ring goes +), b - a otherwise.
+// |AxisSteps| summed over the axes is the hop distance.
+int64_t AxisSteps(int64_t size, bool wraps, int64_t a, int64_t b);
+// The same along a grid axis of the topology (0 = core, 1 = x, 2 = y, 3 = z).
 int64_t AxisSteps(const Topology& topology, int axis, int64_t a, int64_t b);
 // Dimension-order route: core, then x, y, z. Preconditions: both devices in the topology.
 std::vector<Link> Route(const Topology& topology, int64_t source, int64_t target);
+// Hop distance: the length of Route(), the Manhattan distance with the short way on wrapped axes.
 int64_t HopCount(const Topology& topology, int64_t source, int64_t target);
 
 }  // namespace aoizora
