@@ -136,8 +136,7 @@ def main(argv: list[str]) -> int:
     env.configure()
     from aoizora.compiler import adapter
     from aoizora.compiler.cache import toolchain_versions
-    from aoizora.compiler.wan_workload import wan_workload
-    from aoizora.models import Candidate, model_info
+    from aoizora.models import Candidate, family_of, model_info
 
     v = toolchain_versions()
     header = (
@@ -163,7 +162,8 @@ def main(argv: list[str]) -> int:
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     for name in names:
         model, resolution, topology, labels = SCENARIOS[name]
-        workload = wan_workload(model, resolution, 81)
+        family = family_of(model)
+        workload = family.workload(family.scenario(model, resolution, 81), "jax")
         cands = [Candidate.parse(t) for t in labels[: args.max_candidates]]
         chips = cands[0].num_devices()
         per_chip = model_info(model, resolution, 81)["flops_per_step"] / chips

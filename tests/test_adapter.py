@@ -183,9 +183,9 @@ def test_job_round_trips_through_json_and_rejects_bad_input():
     assert CompileJob.from_json(job.to_json()) == job
     assert json.loads(job.to_json())["candidate"] == "data=2,model=4,fsdp"
     with pytest.raises(ValueError, match="unknown compiler 'gpu'"):
-        adapter.make_job(ExampleCandidate.of(2, 4), "v5e:2x4", compiler="gpu")
+        adapter.make_job(ExampleCandidate.of(2, 4), "v5e:2x4", workload=MLP, compiler="gpu")
     with pytest.raises(ValueError, match="bad slice spec"):
-        adapter.make_job(ExampleCandidate.of(2, 4), "v5e-8")
+        adapter.make_job(ExampleCandidate.of(2, 4), "v5e-8", workload=MLP)
     with pytest.raises(ValueError, match="module:function"):
         Workload.of("aoizora.compiler.examples.mlp_step")
     with pytest.raises(ValueError, match="has no factory 'nope'"):

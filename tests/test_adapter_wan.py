@@ -7,7 +7,7 @@ import pytest
 
 from aoizora.compiler import adapter, env
 from aoizora.compiler.cache import CompileCache
-from aoizora.compiler.wan_workload import wan_workload
+from aoizora.models.wan.workload import wan_workload
 
 pytestmark = pytest.mark.skipif(not env.libtpu_available(), reason="libtpu not installed")
 

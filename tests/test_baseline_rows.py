@@ -9,8 +9,9 @@ import pytest
 from aoizora.baselines import recipes as rc
 from aoizora.compiler import env
 from aoizora.compiler.job import CompileResult
-from aoizora.models import Candidate
-from aoizora.plan_schema import BASELINE_NAMES, EXISTING_SOLUTIONS
+from aoizora.models import Candidate, family_of
+from aoizora.models.wan import recipes as wr
+from aoizora.plan_schema import baseline_names, existing_solutions
 from aoizora.planner import baselines as bl
 from aoizora.planner.pipeline import CandidateRecord, PlanRequest
 
@@ -26,7 +27,7 @@ def _compiled(rec: CandidateRecord) -> CandidateRecord:
 
 
 class StubPlanner:
-    """What the baseline rows use of ``_Planner``; compiles are recorded, never run."""
+    """What the baseline rows use of the planning session; compiles are recorded, never run."""
 
     def __init__(self, topology: str, model: str, tokens: int, records=()) -> None:
         from aoizora import _core
@@ -34,6 +35,8 @@ class StubPlanner:
         self.topology_name = topology
         self.num_devices = int(_core.parse_slice_spec(topology).num_devices)
         self.req = PlanRequest(model=model, topology=topology)
+        self.family = family_of(model)
+        self.scenario = self.family.scenario(model)
         self.info = {"tokens": tokens}
         self.records = list(records)
         self.variants: dict = {}
@@ -53,8 +56,8 @@ class StubPlanner:
             self.compiled.append(rec.label)
             _compiled(rec)
 
-    def variant(self, cand, cfg_mode):
-        return self.variants.setdefault((cand, cfg_mode), CandidateRecord(cand, q1=dict(FITS)))
+    def variant(self, cand, variant):
+        return self.variants.setdefault((cand, variant), CandidateRecord(cand, q1=dict(FITS)))
 
     def ensure_variant_compiled(self, rec):
         if rec.compile is None:
@@ -76,14 +79,16 @@ def _rec(label: str, **q1) -> CandidateRecord:
 
 
 def _row(p, name):
-    return bl.recipe_row(p, rc.recipe(name, p.req.model, p.num_devices, p.info["tokens"]))
+    return bl.recipe_row(p, wr.recipe(name, p.req.model, p.num_devices, p.info["tokens"]))
 
 
 def test_names_agree_with_the_schema():
-    assert set(bl.ORDER) | {"oracle"} == set(BASELINE_NAMES)
-    assert tuple(bl.EXISTING) == EXISTING_SOLUTIONS
+    names = baseline_names()
+    assert set(bl.PLANNER_ROWS) < set(names) and "oracle" in names
+    assert set(wr.RECIPES) <= set(existing_solutions())
+    assert not set(bl.PLANNER_ROWS) & set(existing_solutions())
     for old in ("xla-autosharding", "maxdiffusion"):
-        assert old not in BASELINE_NAMES
+        assert old not in names
 
 
 def test_a_mesh_maxdiffusion_cannot_build_is_a_row_not_a_compile():
@@ -116,7 +121,7 @@ def test_a_recipe_that_runs_is_scored_at_its_own_mesh_order():
     p = StubPlanner("v5e:2x4", "wan2.1-t2v-1.3b", 32760, [_rec("kv_gather=8|w:kv_gather")])
     row = _row(p, "maxdiffusion-default")
     want = rc.recipe_placement(
-        rc.recipe("maxdiffusion-default", "wan2.1-t2v-1.3b", 8), "v5e:2x4"
+        wr.recipe("maxdiffusion-default", "wan2.1-t2v-1.3b", 8), "v5e:2x4"
     ).device_coords
     assert row["seconds"] == 1.5 and row["fits"] is True and row["device_order"] == want
     assert p.compiled == ["kv_gather=8|w:kv_gather"]
@@ -134,7 +139,7 @@ def test_wan_official_runs_its_own_sequential_cfg_program():
     # A variant that does not fit is said so, uncompiled.
     p = StubPlanner("v5e:2x4", "wan2.1-t2v-1.3b", 32760)
     cand = Candidate.parse("ring=8|w:ring")
-    p.variants[(cand, rc.CFG_SEQUENTIAL)] = CandidateRecord(
+    p.variants[(cand, wr.SEQUENTIAL_VARIANT)] = CandidateRecord(
         cand, q1={**FITS, "fits_memory": False, "memory_reason": "too big"}
     )
     row = _row(p, "wan-official")
@@ -175,7 +180,8 @@ def test_baseline_compiles_run_as_one_parallel_batch():
     best = _compiled(recs[0])
     p = StubPlanner("v5e:2x2", "wan2.1-t2v-1.3b", 32760, recs)
     rows = bl.evaluate_baselines(p, best, tick=lambda note: None)
-    assert [r["name"] for r in rows] == list(bl.ORDER)
+    assert [r["name"] for r in rows] == [*bl.PLANNER_ROWS, *wr.RECIPES]
+    assert [e.name for e in bl.registry(p)] == [r["name"] for r in rows]
     assert p.batches == [labels[1:] + ["ring=4|w:ring"]]  # the last: wan-official's variant
     assert p.compiled == []  # nothing compiled one at a time
     assert all(r["seconds"] for r in rows)
@@ -187,7 +193,7 @@ def test_docs_name_every_baseline_and_no_old_name():
     root = Path(__file__).resolve().parent.parent
     schema_doc = (root / "docs" / "plan-schema.md").read_text()
     planner_doc = (root / "docs" / "planner.md").read_text()
-    for name in BASELINE_NAMES:
+    for name in baseline_names():
         assert f"`{name}`" in schema_doc and f"`{name}`" in planner_doc, name
     texts = [root / "README.md", root / "bench" / "plan_bench.py"]
     texts += sorted((root / "docs").glob("*.md")) + sorted((root / "python").rglob("*.py"))

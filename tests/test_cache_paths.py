@@ -34,25 +34,19 @@ KEYS = textwrap.dedent(
         editable = [f for f in sys.meta_path if type(f).__module__.startswith("_editable_")]
         sys.meta_path = [f for f in sys.meta_path if f not in editable]
         sys.path.insert(0, root)
-    import aoizora.models.wan21
-    assert not root or aoizora.models.wan21.__file__.startswith(root), aoizora.models.wan21.__file__
+    import aoizora.models.wan.model as wan_model
+    assert not root or wan_model.__file__.startswith(root), wan_model.__file__
     from aoizora.compiler import env
     env.configure()
     from aoizora.compiler import adapter
     from aoizora.compiler.cache import cache_key
-    from aoizora.models import Candidate
-    from aoizora.planner.pipeline import PlanRequest
-    from aoizora.planner.variants import variant_workload
-    from aoizora.compiler.wan_workload import wan_workload
+    from aoizora.models import Candidate, family_of
     keys = []
+    family = family_of("wan2.1-tiny")
+    scenario = family.scenario("wan2.1-tiny", "tiny", 9)
     for label, attention, cfg in json.loads(sys.argv[2]):
-        req = PlanRequest(model="wan2.1-tiny", resolution="tiny", frames=9, topology="v5e:2x2",
-                          attention=attention)
-        req.validate()
-        if cfg == "batch":
-            workload = wan_workload(req.model, req.resolution, req.frames, attention, "v5e")
-        else:
-            workload = variant_workload(req, cfg)
+        variant = () if cfg == "batch" else (("cfg_passes", cfg),)
+        workload = family.workload(scenario, attention, "v5e", variant)
         cand = Candidate.parse(label)
         low = adapter.lower(cand, workload=workload)
         job = adapter.make_job(cand, "v5e:2x2", workload=workload)

@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from aoizora.models import AXIS_ORDER, Candidate, candidates
+from aoizora.models import AXIS_ORDER, Candidate
+from aoizora.models.wan.strategies import candidates
 
 
 def test_parse_orders_axes_and_drops_degree_one():
@@ -65,7 +66,7 @@ def _brute_force(heads: int, ffn: int, chips: int) -> set[str]:
         if heads % (uly * tp) or ffn % tp:
             continue
         deg = {"cfg": cfg, "ring": ring, "kv_gather": kvg, "ulysses": uly, "tp": tp}
-        axes = [a for a in AXIS_ORDER if deg[a] > 1]
+        axes = [a for a in AXIS_ORDER if deg.get(a, 1) > 1]
         shardable = [a for a in axes if a != "tp"]
         for k in range(len(shardable) + 1):
             for sub in itertools.combinations(shardable, k):

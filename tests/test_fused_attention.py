@@ -116,7 +116,7 @@ def test_lowered_digest_ignores_only_pallas_kernel_bodies():
 
 
 def test_wan_workload_default_is_unchanged_and_pallas_is_recorded():
-    from aoizora.compiler.wan_workload import wan_workload
+    from aoizora.models.wan.workload import wan_workload
 
     plain = wan_workload("wan2.1-tiny", "480p")
     assert "attention" not in plain.kwargs_dict()
@@ -170,7 +170,7 @@ def test_splash_blocks_shrink_until_libtpu_fits_them():
 
 
 def test_default_attention_is_what_users_run():
-    from aoizora.compiler.wan_workload import wan_workload
+    from aoizora.models.wan.workload import wan_workload
     from aoizora.planner import PlanRequest
 
     tpu = PlanRequest(compiler="tpu")

@@ -15,7 +15,8 @@ from jax.sharding import Mesh
 import aoizora
 from aoizora.cli.main import main
 from aoizora.compiler import env
-from aoizora.models import Candidate, step_concrete
+from aoizora.models import Candidate
+from aoizora.models.wan.step import step_concrete
 
 pytestmark = pytest.mark.skipif(not env.libtpu_available(), reason="libtpu not installed")
 
@@ -80,9 +81,10 @@ def test_piped_output_is_whole_and_quiet(planned):
     # --explain: why the plan wins, in words, also in report.md.
     assert "Why this plan" in stdout and "Runner-up" in stdout
     assert "## Why this plan" in (out / "report.md").read_text()
-    # Progress: a few plain lines per stage, not one per candidate.
+    # Progress: a few plain lines per stage (one per interval on a busy host), not one per
+    # candidate.
     lowering = [line for line in stderr.splitlines() if line.startswith("lower+Q1")]
-    assert 2 <= len(lowering) <= 6, lowering
+    assert 2 <= len(lowering) <= obj["stats"]["candidates"] // 2, lowering
 
 
 def test_plan_json_has_the_documented_fields(planned):
@@ -102,6 +104,9 @@ def test_plan_json_has_the_documented_fields(planned):
         assert key in stats
     assert stats["lowered"] == stats["candidates"] > 2
     assert stats["compiled"] == 2  # topk with k=2
+    # Every program (candidates and recipes' variants) lowered once in the planner's process:
+    # the compile's cache key reuses the Q1 lowering.
+    assert stats["lowerings"] == stats["programs_lowered"] >= stats["candidates"]
     names = [b["name"] for b in obj["baselines"]]
     assert names == [
         "alpha-beta",

@@ -42,7 +42,7 @@ def test_unknown_mode_is_a_value_error():
 def test_top_k_spreads_over_parallel_degree_families():
     """The planner passes Candidate.degrees_label() as the family: top-K compiles the best
     weight-sharding variant of K distinct degree layouts before a second variant of any."""
-    from aoizora.models import candidates
+    from aoizora.models.wan.strategies import candidates
 
     cands = candidates("wan2.1-t2v-1.3b", 8)
     families = {c.degrees_label() for c in cands}

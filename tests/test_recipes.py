@@ -7,6 +7,7 @@ import pytest
 
 from aoizora.baselines import recipes as rc
 from aoizora.compiler import env
+from aoizora.models.wan import recipes as wr
 
 needs_libtpu = pytest.mark.skipif(not env.libtpu_available(), reason="libtpu not installed")
 
@@ -37,17 +38,17 @@ WAN14 = {
 @pytest.mark.parametrize("model,tokens", [(M13, TOKENS_480P), (M14, TOKENS_720P)])
 def test_candidates_per_slice(topology, model, tokens):
     n = SLICES[topology]
-    md = rc.recipe("maxdiffusion-default", model, n, tokens)
+    md = wr.recipe("maxdiffusion-default", model, n, tokens)
     assert md.label == f"kv_gather={n}|w:kv_gather"  # every chip on context, weights over it
-    assert md.cfg == rc.CFG_BATCH and md.placement == rc.CREATE_DEVICE_MESH
+    assert md.schedule == wr.CFG_BATCH and md.placement == rc.CREATE_DEVICE_MESH
     assert md.mesh_shape == (1, 1, n, 1) and md.mesh_axes == ("data", "fsdp", "context", "tensor")
 
-    readme = rc.recipe("maxdiffusion-readme", model, n, tokens)
+    readme = wr.recipe("maxdiffusion-readme", model, n, tokens)
     assert readme.label == f"cfg=2,kv_gather={n // 2}|w:kv_gather"
-    assert readme.cfg == rc.CFG_PARALLEL and readme.mesh_shape == (2, 1, n // 2, 1)
+    assert readme.schedule == wr.CFG_PARALLEL and readme.mesh_shape == (2, 1, n // 2, 1)
 
-    wan = rc.recipe("wan-official", model, n, tokens)
-    assert wan.cfg == rc.CFG_SEQUENTIAL and wan.placement == rc.ID_ORDER
+    wan = wr.recipe("wan-official", model, n, tokens)
+    assert wan.schedule == wr.CFG_SEQUENTIAL and wan.placement == rc.ID_ORDER
     if model == M13:  # README footnote: 1.3B with --ring_size N --ulysses_size 1
         assert wan.label == f"ring={n}|w:ring"
         assert "--ring_size" in wan.note
@@ -63,7 +64,7 @@ def test_candidates_per_slice(topology, model, tokens):
 @pytest.mark.parametrize("topology", list(SLICES))
 def test_recipe_meshes_per_slice(topology):
     n = SLICES[topology]
-    for r in rc.recipes(M14, n, TOKENS_720P):
+    for r in wr.recipes(M14, n, TOKENS_720P):
         where = rc.recipe_placement(r, topology)
         refused = r.name == "maxdiffusion-readme" and topology in README_MESH_REFUSED
         assert where.ok is not refused, (r.name, where.error)
@@ -76,7 +77,7 @@ def test_recipe_meshes_per_slice(topology):
         width = 4 if topology.startswith("tpu7x") else 3  # the core on 2-core chips
         assert all(len(c) == width for c in coords)
     # wan-official: one process per device, rank = device id.
-    assert rc.recipe_placement(rc.recipe("wan-official", M14, n), topology).device_coords == (
+    assert rc.recipe_placement(wr.recipe("wan-official", M14, n), topology).device_coords == (
         rc.id_order(topology)
     )
 
@@ -87,36 +88,36 @@ def test_maxdiffusion_order_is_its_4d_mesh_flattened():
     of the candidate's (cfg, kv_gather) mesh."""
     from aoizora.baselines.jax_mesh import create_device_mesh_order
 
-    r = rc.recipe("maxdiffusion-readme", M13, 8, TOKENS_480P)
+    r = wr.recipe("maxdiffusion-readme", M13, 8, TOKENS_480P)
     got = rc.recipe_placement(r, "v5e:2x4").device_coords
-    want = create_device_mesh_order("v5e:2x4", (2, 1, 4, 1), rc.MAXDIFFUSION_AXES)
+    want = create_device_mesh_order("v5e:2x4", (2, 1, 4, 1), wr.MAXDIFFUSION_AXES)
     assert got == want.device_coords()
 
 
 def test_recipes_that_cannot_run_say_why():
     # More context shards than tokens: MaxDiffusion's context axis cannot hold them.
-    r = rc.recipe("maxdiffusion-default", "wan2.1-tiny", 256, tokens=180)
+    r = wr.recipe("maxdiffusion-default", "wan2.1-tiny", 256, tokens=180)
     assert not r.runs and r.label is None
     assert r.note.startswith("cannot run:") and "exceeds the 180 tokens" in r.note
     # Data parallelism of 2 needs an even chip count.
-    r = rc.recipe("maxdiffusion-readme", M13, 3, TOKENS_480P)
+    r = wr.recipe("maxdiffusion-readme", M13, 3, TOKENS_480P)
     assert not r.runs and "even chip count" in r.note
     # Every recipe keeps its name, CFG mode and placement even when it cannot run.
-    assert (r.name, r.cfg, r.placement) == (
+    assert (r.name, r.schedule, r.placement) == (
         "maxdiffusion-readme",
-        rc.CFG_PARALLEL,
+        wr.CFG_PARALLEL,
         rc.CREATE_DEVICE_MESH,
     )
     with pytest.raises(ValueError, match="unknown recipe 'maxdiffusion'"):
-        rc.recipe("maxdiffusion", M13, 8)
+        wr.recipe("maxdiffusion", M13, 8)
 
 
 def test_wan_official_on_other_head_counts():
     # The tiny config (4 heads) on 6 devices: Ulysses 2 (divides both), ring 3 for the rest.
-    r = rc.recipe("wan-official", "wan2.1-tiny", 6, tokens=180)
+    r = wr.recipe("wan-official", "wan2.1-tiny", 6, tokens=180)
     assert r.label == "ring=3,ulysses=2|w:ring,ulysses"
     assert "--ulysses_size 6 cannot run: 4 heads" in r.note
     # 14B on 5 devices: no Ulysses degree divides both 5 and 40 but 5 itself does.
-    assert rc.recipe("wan-official", M14, 5).label == "ulysses=5|w:ulysses"
+    assert wr.recipe("wan-official", M14, 5).label == "ulysses=5|w:ulysses"
     # 14B on 3 devices: 40 % 3 != 0, so ring over all three.
-    assert rc.recipe("wan-official", M14, 3).label == "ring=3|w:ring"
+    assert wr.recipe("wan-official", M14, 3).label == "ring=3|w:ring"

@@ -8,20 +8,18 @@ import numpy as np
 import pytest
 from jax.sharding import Mesh
 
-from aoizora.baselines.recipes import CFG_SEQUENTIAL
 from aoizora.compiler import adapter
-from aoizora.compiler.wan_workload import wan_workload
-from aoizora.models import Candidate, step_concrete, step_lowerable
-from aoizora.planner.pipeline import PlanRequest
-from aoizora.planner.variants import variant_workload
+from aoizora.models import Candidate, family_of
+from aoizora.models.wan.recipes import SEQUENTIAL_VARIANT
+from aoizora.models.wan.step import step_concrete, step_lowerable
+from aoizora.models.wan.workload import wan_workload
 
 MODEL, RES, FRAMES = "wan2.1-tiny", "tiny", 9
 
 
 def _sequential():
-    req = PlanRequest(model=MODEL, resolution=RES, frames=FRAMES, compiler="cpu")
-    req.validate()
-    return variant_workload(req, CFG_SEQUENTIAL)
+    family = family_of(MODEL)
+    return family.workload(family.scenario(MODEL, RES, FRAMES), "jax", "", SEQUENTIAL_VARIANT)
 
 
 def test_two_forward_programs_gather_the_weights_twice():

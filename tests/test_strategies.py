@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from jax.sharding import Mesh
 
-from aoizora.models import Candidate, step_concrete, step_lowerable
+from aoizora.models import Candidate
+from aoizora.models.wan.step import step_concrete, step_lowerable
 
 TINY, RES, FRAMES = "wan2.1-tiny", "tiny", 9  # latent (16, 3, 12, 20), 180 tokens
 FP32_RTOL = 5e-5

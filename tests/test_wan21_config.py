@@ -7,8 +7,13 @@ import sys
 import pytest
 
 from aoizora.cli.main import main
-from aoizora.models import model_info, model_names
-from aoizora.models.wan21_config import forward_flops, get_config, param_count
+from aoizora.models.wan.config import (
+    forward_flops,
+    get_config,
+    model_info,
+    model_names,
+    param_count,
+)
 
 
 def test_model_names():

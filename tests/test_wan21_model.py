@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from jax.sharding import AbstractMesh, Mesh
 
-from aoizora.models import Candidate, step_lowerable
+from aoizora.models import Candidate
 from aoizora.models.attention import chunking, local_attention
 from aoizora.models.flop_count import jaxpr_dot_flops
-from aoizora.models.wan21 import _patchify, apply_rope, rope_cos_sin, sinusoid, unpatchify
-from aoizora.models.wan21_config import forward_flops, geometry, get_config
-from aoizora.models.wan21_step import build_step
+from aoizora.models.wan.config import forward_flops, geometry, get_config
+from aoizora.models.wan.model import _patchify, apply_rope, rope_cos_sin, sinusoid, unpatchify
+from aoizora.models.wan.step import build_step, step_lowerable
 
 SINGLE = Candidate.parse("")
 

@@ -26,7 +26,7 @@ PREDICTION_NOTE = (
 class Plan:
     model: str
     resolution: str
-    frames: int
+    frames: int | None  # video families; None for image families
     topology: str
     compiler: str
     candidate: str  # label, e.g. "cfg=2,ulysses=4|w:ulysses"
@@ -43,6 +43,7 @@ class Plan:
     # The model's attention: splash | pallas (fused TPU kernels) | jax (blockwise, plain JAX).
     attention: str = "jax"
     compute_source: str = "roofline"  # Q2's compute source: compiler (libtpu's cycles) | roofline
+    batch: int = 1  # samples per step
     schema: str = SCHEMA
 
     def to_json(self) -> dict[str, Any]:
@@ -51,6 +52,7 @@ class Plan:
             "model": self.model,
             "resolution": self.resolution,
             "frames": self.frames,
+            "batch": self.batch,
             "topology": self.topology,
             "compiler": self.compiler,
             "attention": self.attention,
@@ -83,7 +85,8 @@ class Plan:
             plan = cls(
                 model=obj["model"],
                 resolution=obj["resolution"],
-                frames=int(obj["frames"]),
+                frames=None if obj["frames"] is None else int(obj["frames"]),
+                batch=int(obj.get("batch", 1)),
                 topology=obj["topology"],
                 compiler=obj["compiler"],
                 candidate=obj["candidate"],
@@ -137,21 +140,21 @@ class Plan:
         self._validate_slice(bad, n)
 
     def _validate_workload(self, bad) -> None:
-        from aoizora.models import Candidate
-        from aoizora.models.strategies import validate as validate_candidate
-        from aoizora.models.wan21_config import geometry, get_config, resolutions_for
+        from aoizora.models import Candidate, family_of
 
         try:
-            get_config(self.model)
+            family = family_of(self.model)
         except ValueError as e:
             raise bad("model", e) from None
-        if self.resolution not in resolutions_for(self.model):
-            allowed = ", ".join(resolutions_for(self.model))
+        if self.resolution not in family.resolutions(self.model):
+            allowed = ", ".join(family.resolutions(self.model))
             raise bad("resolution", f"{self.resolution!r} is not one of {allowed}")
         try:
-            tokens = geometry(self.model, self.resolution, self.frames).tokens
+            scenario = family.scenario(self.model, self.resolution, self.frames, self.batch)
         except ValueError as e:
-            raise bad("frames", e) from None
+            raise bad("batch" if "batch" in str(e) else "frames", e) from None
+        if scenario.frames != self.frames:
+            raise bad("frames", f"{self.model} needs frames {scenario.frames}, got {self.frames}")
         try:
             cand = Candidate.parse(self.candidate)
         except ValueError as e:
@@ -172,7 +175,7 @@ class Plan:
                 f"{list(cand.weight_sharding)} ({self.candidate!r})",
             )
         try:
-            validate_candidate(self.model, cand.num_devices(), cand, tokens)
+            family.validate(scenario, cand.num_devices(), cand)
         except ValueError as e:
             raise bad("candidate", e) from None
         from aoizora.models.attention import ATTENTION_IMPLS

@@ -21,21 +21,24 @@ _INDEX = {"type": "integer", "minimum": 0, "maximum": _MAX_INT}
 _SECONDS = {"type": ["number", "null"], "minimum": 0}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
 
-# baselines[].name as ``aoizora plan`` writes them (docs/plan-schema.md, docs/planner.md): a
-# topology-blind automatic choice, our sharding under JAX's device orders, existing solutions as
-# their users get them, and the exhaustive oracle (--oracle). Not enforced on read: a plan
-# written by an older AoiZora (other baseline names) still loads.
-BASELINE_NAMES = (
-    "alpha-beta",
-    "ours+make_mesh",
-    "ours+create_device_mesh",
-    "ours+id-order",
-    "maxdiffusion-default",
-    "maxdiffusion-readme",
-    "wan-official",
-    "oracle",
-)
-EXISTING_SOLUTIONS = ("maxdiffusion-default", "maxdiffusion-readme", "wan-official")
+
+def existing_solutions() -> tuple[str, ...]:
+    """Names of the existing systems' rows: every model family's recipes (its registry)."""
+    from aoizora.models import families
+
+    return tuple(name for family in families() for name in family.recipe_names)
+
+
+def baseline_names() -> tuple[str, ...]:
+    """baselines[].name as ``aoizora plan`` writes them (docs/plan-schema.md, docs/planner.md):
+    the planner's own rows (a topology-blind automatic choice, our sharding under JAX's device
+    orders), existing solutions as their users get them, and the exhaustive oracle (--oracle).
+    Not enforced on read: a plan written by an older AoiZora (other baseline names) still
+    loads."""
+    from aoizora.planner.baselines import PLANNER_ROWS
+
+    return (*PLANNER_ROWS, *existing_solutions(), "oracle")
+
 
 PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -58,7 +61,8 @@ PLAN_SCHEMA: dict[str, Any] = {
         "schema": {"const": SCHEMA_ID},
         "model": _NAME,
         "resolution": _NAME,
-        "frames": _COUNT,
+        "frames": {"type": ["integer", "null"], "minimum": 1, "maximum": _MAX_INT},
+        "batch": _COUNT,
         "topology": _NAME,
         "compiler": _NAME,
         "attention": _NAME,  # the known values are checked by Plan.validate

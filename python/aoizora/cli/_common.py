@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 PREDICTION_LABEL = "model prediction, not a measurement"
+# The README's main job (plain `aoizora plan`): one model name, no family code imported.
+MAIN_JOB_MODEL = "wan2.1-t2v-1.3b"
 # Integers reach the C++ core as int64: anything beyond is bad input, not a binding TypeError.
 INT64_MAX = 2**63 - 1
 
@@ -89,11 +91,9 @@ def console():
 
 
 def add_scenario_arguments(p) -> None:
-    """--model/--resolution/--frames/--topology with the planner's defaults (the README's main
-    job: Wan 2.1 T2V-1.3B, 480p, 81 frames, v5e 2x4)."""
-    p.add_argument("--model", default="wan2.1-t2v-1.3b", help="see `aoizora model info`")
-    p.add_argument("--resolution", default="480p")
-    p.add_argument("--frames", type=int_arg("--frames", hi=None), default=81, help="4k+1 frames")
+    """--model/--resolution/--frames/--batch/--topology with the planner's defaults (the README's
+    main job: Wan 2.1 T2V-1.3B, 480p, 81 frames, v5e 2x4)."""
+    add_model_arguments(p)
     p.add_argument("--topology", default="v5e:2x4", help="slice spec, e.g. v5e:2x4, v5e:4x4")
     p.add_argument(
         "--compiler",
@@ -102,6 +102,34 @@ def add_scenario_arguments(p) -> None:
         help="tpu: TPU compiler ahead of time (libtpu); cpu: labelled XLA CPU fallback",
     )
     p.add_argument("--cache-dir", default=None, help="compile cache (default ~/.cache/aoizora)")
+
+
+def add_model_arguments(p, default_model: str | None = MAIN_JOB_MODEL) -> None:
+    """--model/--resolution/--frames/--batch; defaults are the model family's."""
+    from aoizora.models import model_names
+
+    p.add_argument(
+        "--model",
+        default=default_model,
+        required=default_model is None,
+        help=f"one of {', '.join(model_names())}"
+        + (f" (default {default_model})" if default_model else ""),
+    )
+    p.add_argument(
+        "--resolution", default=None, help="default: the model's (e.g. 480p, 720p, 1024)"
+    )
+    p.add_argument(
+        "--frames",
+        type=int_arg("--frames", hi=None),
+        default=None,
+        help="video models: frames, 4k+1 (default 81)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int_arg("--batch", hi=None),
+        default=1,
+        help="samples per step (image models: images of a batch)",
+    )
 
 
 def add_model_source_arguments(p, attention: bool = True) -> None:

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         resolution=args.resolution,
         frames=args.frames,
+        batch=args.batch,
         topology=args.topology,
         mode=args.mode,
         k=args.k,

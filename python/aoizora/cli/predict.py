@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             model=args.model,
             resolution=args.resolution,
             frames=args.frames,
+            batch=args.batch,
             topology=args.topology,
             strategy=args.strategy,
             weights_sharded_over=args.weights_sharded_over,

@@ -1,10 +1,10 @@
 """The compiler adapter: lower a candidate (in process, cheap) and compile it for a slice (in a
 separate worker process, with a timeout, cached on disk), one at a time or several in parallel.
 
-A *candidate* is any object with ``mesh_shape()``, ``axis_names()`` and ``label()`` (for Wan 2.1,
-``aoizora.models.Candidate``); its label is the text the workload factory parses back. The
-*workload* names the factory that builds the computation (default: the Wan 2.1 step; see
-:mod:`aoizora.compiler.job`).
+A *candidate* is any object with ``mesh_shape()``, ``axis_names()`` and ``label()`` (for the model
+families, ``aoizora.models.Candidate``); its label is the text the workload factory parses back.
+The *workload* names the factory that builds the computation (a model family's
+``ModelFamily.workload``; see :mod:`aoizora.compiler.job`).
 
 Compilers: ``"tpu"`` is the TPU compiler itself, ahead of time through libtpu's topology
 description (the default); ``"cpu"`` is the XLA CPU backend with a forced host device count, a
@@ -80,7 +80,7 @@ def make_job(
     candidate: CandidateLike,
     topology: str,
     *,
-    workload: Workload | None = None,
+    workload: Workload,
     compiler: str = "tpu",
     options: dict[str, Any] | None = None,
     device_ids: Sequence[int] | None = None,
@@ -89,7 +89,7 @@ def make_job(
 
     spec = parse_slice_spec(topology)  # validates the spec with a clear error
     return CompileJob(
-        workload=workload or Workload(),
+        workload=workload,
         candidate=candidate.label(),
         mesh_shape=tuple(int(d) for d in candidate.mesh_shape()),
         axis_names=tuple(candidate.axis_names()),
@@ -100,16 +100,14 @@ def make_job(
     )
 
 
-def lower(
-    candidate: CandidateLike, *, workload: Workload | None = None, compiler: str = "tpu"
-) -> LowerResult:
+def lower(candidate: CandidateLike, *, workload: Workload, compiler: str = "tpu") -> LowerResult:
     """Pre-compile HLO text (``lowered.as_text(dialect="hlo")``) and timing, in this process.
 
     Lowers against an AbstractMesh, so no devices are needed; the text equals the lowering
     against the slice's concrete devices (docs/compilers.md).
     """
     job = CompileJob(
-        workload=workload or Workload(),
+        workload=workload,
         candidate=candidate.label(),
         mesh_shape=tuple(int(d) for d in candidate.mesh_shape()),
         axis_names=tuple(candidate.axis_names()),
@@ -119,10 +117,31 @@ def lower(
     return lower_job_text(job)
 
 
+class _Counter:
+    """How many lowerings this process ran (the planner checks each candidate is lowered once)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+_LOWERINGS = _Counter()
+
+
+def lowering_count() -> int:
+    """Lowerings run in this process so far (tracing + lowering; workers' are their own)."""
+    return _LOWERINGS.value
+
+
 def lower_job_text(job: CompileJob) -> LowerResult:
     env.configure()
     from aoizora.compiler.lowering import lower_job
 
+    _LOWERINGS.add()
     return lower_job(job)[1]
 
 
@@ -252,7 +271,7 @@ def compile(  # noqa: A001 - the adapter's verb
     candidate: CandidateLike,
     topology: str,
     *,
-    workload: Workload | None = None,
+    workload: Workload,
     compiler: str = "tpu",
     options: dict[str, Any] | None = None,
     device_ids: Sequence[int] | None = None,
@@ -279,15 +298,19 @@ def compile_jobs(
     cache: CompileCache | None | bool = None,
     progress: bool = False,
     on_result: Callable[[CompileJob, CompileResult], None] | None = None,
+    lowered: Sequence[LowerResult | None] | None = None,
 ) -> list[CompileResult]:
     """Compile several jobs, up to ``workers`` worker processes at a time (default: CPU count).
 
-    Lowering (for the cache key) runs here, one job after another; compiles run in parallel.
-    Results come back in the order of ``jobs``.
+    The cache key hashes each job's lowering: ``lowered[i]`` when the caller has it (the planner
+    lowered every candidate for Q1 already), else lowered here, one job after another. Compiles
+    run in parallel. Results come back in the order of ``jobs``.
     """
     n_workers = workers if workers is not None else default_workers()
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
+    if lowered is not None and len(lowered) != len(jobs):
+        raise ValueError(f"{len(lowered)} lowerings for {len(jobs)} jobs")
     results: list[CompileResult | None] = [None] * len(jobs)
     # Lower each job just before a worker slot frees up, so the text hashed here is the text the
     # worker lowers moments later (and big lowerings are not all held at once).
@@ -316,7 +339,9 @@ def compile_jobs(
             if interrupts.stopping:
                 break
             try:
-                low = lower_job_text(job)  # tracing stays on this thread
+                # Tracing stays on this thread.
+                low = lowered[i] if lowered is not None and lowered[i] is not None else None
+                low = low or lower_job_text(job)
             except Exception as e:  # a candidate the factory cannot build fails alone
                 slots.release()
                 results[i] = _failed(job, "error", f"lowering failed: {type(e).__name__}: {e}")
@@ -382,7 +407,7 @@ def compile_many(
     candidates: Iterable[CandidateLike],
     topology: str,
     *,
-    workload: Workload | None = None,
+    workload: Workload,
     compiler: str = "tpu",
     options: dict[str, Any] | None = None,
     **kwargs: Any,

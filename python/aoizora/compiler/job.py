@@ -19,15 +19,12 @@ from typing import Any
 
 COMPILERS = ("tpu", "cpu")
 
-# The Wan 2.1 step (aoizora.models) is the default workload of the planner.
-WAN_FACTORY = "aoizora.compiler.wan_workload:wan_step"
-
 
 @dataclass(frozen=True)
 class Workload:
     """Which computation to build: a factory import path and its JSON-able keyword arguments."""
 
-    factory: str = WAN_FACTORY
+    factory: str
     kwargs: tuple[tuple[str, Any], ...] = ()
 
     @staticmethod

@@ -1,8 +1,10 @@
 """A parallel-strategy candidate: activation-parallel degrees plus the weight-sharding axes.
 
-Pure Python (no JAX). The mesh axis order is fixed (``AXIS_ORDER``), from the least to the most
-communication-intensive axis, because ``jax.make_mesh`` gives the last axis the best links:
+Pure Python (no JAX). One axis vocabulary for every model family (each family says which axes it
+allows, ``ModelFamily.axes``). The mesh axis order is fixed (``AXIS_ORDER``), from the least to the
+most communication-intensive axis, because ``jax.make_mesh`` gives the last axis the best links:
 
+- ``dp``: data parallel over the samples of a batch; no activation exchange at all.
 - ``cfg``: the two guidance passes; one exchange of the noise prediction per step.
 - ``ring``: ring attention; K/V blocks passed with collective-permute, overlappable with compute.
 - ``kv_gather``: K/V all-gathered before attention; same bytes as ring, not overlapped.
@@ -15,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-AXIS_ORDER: tuple[str, ...] = ("cfg", "ring", "kv_gather", "ulysses", "tp")
+AXIS_ORDER: tuple[str, ...] = ("dp", "cfg", "ring", "kv_gather", "ulysses", "tp")
 SEQUENCE_AXES: tuple[str, ...] = ("ring", "kv_gather", "ulysses")
 # tp already shards the block weights (heads/FFN), so FSDP over it is not a separate choice.
-WEIGHT_SHARDABLE_AXES: tuple[str, ...] = ("cfg", "ring", "kv_gather", "ulysses")
+WEIGHT_SHARDABLE_AXES: tuple[str, ...] = ("dp", "cfg", "ring", "kv_gather", "ulysses")
 
 
 def _allowed_text() -> str:

@@ -8,22 +8,29 @@ attention and compute source as the plan (docs/planner.md, "Baselines"):
 - placement ablations, our sharding under ``jax.make_mesh`` (``ours+make_mesh``), under
   ``mesh_utils.create_device_mesh`` (``ours+create_device_mesh``) and in device-id order
   (``ours+id-order``): what the placement search alone buys;
-- existing solutions as their users get them (``aoizora.baselines.recipes``):
-  ``maxdiffusion-default``, ``maxdiffusion-readme``, ``wan-official``. A recipe that cannot run on
-  the slice is a row that says why, never a substitute;
+- existing solutions as their users get them: the recipes of the model's family
+  (``ModelFamily.recipes``, e.g. ``models/<family>/recipes.py``). A recipe that cannot run on the
+  slice is a row that says why, never a substitute;
 - ``oracle`` (small slices, on request): every candidate compiled, every permutation scored.
+
+Every row is a registry entry (:class:`Baseline`: name, candidate rule, placement method,
+source): the planner's own rows are :data:`PLANNER_BASELINES`, the existing systems' rows come
+from the family's recipes (:func:`registry`). A new baseline is one entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aoizora.baselines import recipes as rc
+from aoizora.models.family import Recipe
 
 ALPHA_BETA = "alpha-beta"
 ABLATIONS = ("ours+make_mesh", "ours+create_device_mesh", "ours+id-order")
-EXISTING = rc.RECIPES  # the rows whose existing_solution is true
-ORDER = (ALPHA_BETA, *ABLATIONS, *EXISTING)
+PLANNER_ROWS = (ALPHA_BETA, *ABLATIONS)
+RECIPE_MESH = "the recipe's own mesh code"  # placement of an existing system's row
 
 _ABLATION_METHOD = {
     "ours+make_mesh": rc.MAKE_MESH,
@@ -35,9 +42,20 @@ ALPHA_BETA_SOURCE = (
     "peak, the cost shape of XLA/Alpa auto-sharding (XLA's pass cannot run on jax 0.10 + libtpu: "
     "docs/planner.md)"
 )
-SEQUENTIAL_CFG_NOTE = (
-    "CFG as two sequential passes: two forward programs per step, FSDP gathers the weights twice"
-)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """One row of the baselines table: ``evaluate(session, best)`` applies the candidate rule
+    (which sharding) and the placement method (which device order) and scores the row under the
+    plan's Q2; ``existing_solution``: a system people run (not an ablation of ours)."""
+
+    name: str
+    placement: str  # a method of aoizora.baselines.recipes, or RECIPE_MESH
+    source: str
+    evaluate: Callable[[Any, Any], dict[str, Any]]
+    existing_solution: bool = False
+    needs_plan: bool = False  # an ablation of the plan's candidate: no row without a plan
 
 
 def _row(
@@ -48,6 +66,7 @@ def _row(
     *,
     cfg: str = "",
     source: str = "",
+    existing: bool = False,
 ) -> dict[str, Any]:
     return {
         "name": name,
@@ -57,14 +76,14 @@ def _row(
         "fits": None,
         "note": note,
         "device_order": None,
-        "existing_solution": name in EXISTING,
+        "existing_solution": existing,
         "cfg": cfg,
         "source": source,
     }
 
 
-def _cfg_of(cand) -> str:
-    return rc.CFG_PARALLEL if cand.degree("cfg") > 1 else rc.CFG_BATCH
+def _cfg_of(p, cand) -> str:
+    return p.family.guidance_schedule(cand)
 
 
 def _join(*notes: str) -> str:
@@ -131,7 +150,7 @@ def alpha_beta_row(p) -> dict[str, Any]:
             ALPHA_BETA,
             rec.label,
             rc.MAKE_MESH,
-            cfg=_cfg_of(rec.candidate),
+            cfg=_cfg_of(p, rec.candidate),
             source=ALPHA_BETA_SOURCE,
         )
         row = _candidate_row(p, row, rec.candidate)
@@ -142,29 +161,30 @@ def alpha_beta_row(p) -> dict[str, Any]:
     )
 
 
+def ours_row(p, best, name: str) -> dict[str, Any]:
+    """Our sharding under one placement method JAX users reach for (a placement ablation)."""
+    row = _row(name, best.label, _ABLATION_METHOD[name], cfg=_cfg_of(p, best.candidate))
+    return _candidate_row(p, row, best.candidate)
+
+
 def ours_rows(p, best) -> list[dict[str, Any]]:
-    """Our sharding under each placement method JAX users reach for (placement ablations)."""
-    rows = []
-    for name in ABLATIONS:
-        row = _row(name, best.label, _ABLATION_METHOD[name], cfg=_cfg_of(best.candidate))
-        rows.append(_candidate_row(p, row, best.candidate))
-    return rows
+    return [ours_row(p, best, name) for name in ABLATIONS]
 
 
-def recipe_row(p, r: rc.Recipe) -> dict[str, Any]:
-    """An existing solution's row: its candidate, compiled as it runs CFG, at its own mesh's
-    device order; or why it cannot run here."""
-    row = _row(r.name, r.label, r.placement, r.note, cfg=r.cfg, source=r.source)
+def recipe_row(p, r: Recipe) -> dict[str, Any]:
+    """An existing solution's row: its candidate, compiled as it runs (its workload variant),
+    at its own mesh's device order; or why it cannot run here."""
+    row = _row(r.name, r.label, r.placement, r.note, cfg=r.schedule, source=r.source, existing=True)
     if not r.runs:
         return row
     where = rc.recipe_placement(r, p.topology_name)
     if not where.ok:
         row["note"] = _join(row["note"], where.error)
         return row
-    if r.cfg != rc.CFG_SEQUENTIAL:
+    if not r.variant:
         return _candidate_row(p, row, r.candidate, where.device_coords)
-    row["note"] = _join(row["note"], SEQUENTIAL_CFG_NOTE)
-    rec = p.variant(r.candidate, rc.CFG_SEQUENTIAL)
+    row["note"] = _join(row["note"], r.variant_note)
+    rec = p.variant(r.candidate, r.variant)
     if rec.failure and not rec.q1:
         row["note"] = _join(row["note"], rec.failure)
         return row
@@ -183,31 +203,56 @@ def _needs_compile(p, rec) -> bool:
     return bool(rec.q1) and rec.q1["fits_memory"]
 
 
-def _prefetch(p, recipes: list[rc.Recipe]) -> None:
+def _prefetch(p, recipes: list[Recipe]) -> None:
     """Compile, in one parallel batch, what the rows below will need: alpha-beta's first choice
     and every recipe that can run here."""
     wanted = alpha_beta_order(p)[:1]
     for r in recipes:
         if not r.runs or not rc.recipe_placement(r, p.topology_name).ok:
             continue
-        if r.cfg == rc.CFG_SEQUENTIAL:
-            wanted.append(p.variant(r.candidate, rc.CFG_SEQUENTIAL))
+        if r.variant:
+            wanted.append(p.variant(r.candidate, r.variant))
         else:
             wanted.append(p.record_for(r.candidate))
     p.compile_together([rec for rec in wanted if _needs_compile(p, rec)])
 
 
+PLANNER_BASELINES: tuple[Baseline, ...] = (
+    Baseline(ALPHA_BETA, rc.MAKE_MESH, ALPHA_BETA_SOURCE, lambda p, best: alpha_beta_row(p)),
+    *(
+        Baseline(
+            name,
+            _ABLATION_METHOD[name],
+            "ours, placed as JAX users do",
+            lambda p, best, name=name: ours_row(p, best, name),
+            needs_plan=True,
+        )
+        for name in ABLATIONS
+    ),
+)
+
+
+def _recipe_baseline(r: Recipe) -> Baseline:
+    return Baseline(
+        r.name, RECIPE_MESH, r.source, lambda p, best: recipe_row(p, r), existing_solution=True
+    )
+
+
+def registry(p) -> list[Baseline]:
+    """Every baseline of the session's scenario, in report order: the planner's rows, then the
+    existing systems of the model's family."""
+    recipes = p.family.recipes(p.scenario, p.num_devices)
+    return [*PLANNER_BASELINES, *(_recipe_baseline(r) for r in recipes)]
+
+
 def evaluate_baselines(p, best, tick) -> list[dict[str, Any]]:
-    recipes = rc.recipes(p.req.model, p.num_devices, int(p.info["tokens"]))
-    _prefetch(p, recipes)
-    rows = [alpha_beta_row(p)]
-    tick(ALPHA_BETA)
-    if best is not None:
-        rows += ours_rows(p, best)
-        tick("ours+placements")
-    for r in recipes:
-        rows.append(recipe_row(p, r))
-        tick(r.name)
+    _prefetch(p, p.family.recipes(p.scenario, p.num_devices))
+    rows = []
+    for entry in registry(p):
+        if entry.needs_plan and best is None:
+            continue
+        rows.append(entry.evaluate(p, best))
+        tick(entry.name)
     return rows
 
 
@@ -220,7 +265,7 @@ def refresh_ours(p, best, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if mine and all(r["candidate"] == best.label for r in mine):
         return rows
     others = [r for r in rows if r["name"] not in ABLATIONS]
-    return others[:1] + ours_rows(p, best) + others[1:]  # after alpha-beta, as ORDER says
+    return others[:1] + ours_rows(p, best) + others[1:]  # after alpha-beta, as registry() orders
 
 
 def oracle(p, tick) -> dict[str, Any]:

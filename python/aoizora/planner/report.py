@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from aoizora.plan import PREDICTION_NOTE, save_plan
-from aoizora.planner.baselines import EXISTING
 from aoizora.planner.explain import explain
 from aoizora.planner.pipeline import PlanOutcome
 
@@ -24,7 +23,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
             {
                 "name": "aoizora (ours)",
                 "candidate": plan.candidate,
-                "cfg": "parallel" if "cfg" in plan.axis_names else "batch",
+                "cfg": _guidance(plan),
                 "placement": "searched",
                 "seconds": ours,
                 "speedup": 1.0,
@@ -66,6 +65,12 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
     return rows
 
 
+def _guidance(plan) -> str:
+    from aoizora.models import Candidate, family_of
+
+    return family_of(plan.model).guidance_schedule(Candidate.parse(plan.candidate))
+
+
 def best_existing(outcome: PlanOutcome) -> dict[str, Any] | None:
     fitting = [
         b
@@ -73,6 +78,16 @@ def best_existing(outcome: PlanOutcome) -> dict[str, Any] | None:
         if b["existing_solution"] and b["fits"] is not False and b["seconds"] is not None
     ]
     return min(fitting, key=lambda b: b["seconds"]) if fitting else None
+
+
+def _scenario_words(plan) -> str:
+    """ "wan2.1-t2v-1.3b 480p 81 frames", "flux.1-dev 1024 batch 4"."""
+    words = [plan.model, plan.resolution]
+    if plan.frames is not None:
+        words.append(f"{plan.frames} frames")
+    if plan.batch != 1:
+        words.append(f"batch {plan.batch}")
+    return " ".join(words)
 
 
 def _ms(seconds: float | None) -> str:
@@ -93,7 +108,7 @@ def markdown(outcome: PlanOutcome) -> str:
     if plan is None:
         out.write("No candidate could be compiled and placed.\n")
         return out.getvalue()
-    out.write(f"# Plan: {plan.model} {plan.resolution} {plan.frames} frames on {plan.topology}\n\n")
+    out.write(f"# Plan: {_scenario_words(plan)} on {plan.topology}\n\n")
     out.write(
         f"{PREDICTION_NOTE}\n\nCompiler: {plan.compiler}; attention: {plan.attention}; compute "
         f"source: {plan.compute_source} (docs/fidelity.md)\n\n"
@@ -110,7 +125,7 @@ def markdown(outcome: PlanOutcome) -> str:
         "\nCFG: parallel = a cfg mesh axis (each guidance pass on half the devices); batch = "
         "both passes as one batch of two on every device; sequential = one pass after the other "
         "(two forward programs per step). existing_solution rows: "
-        + ", ".join(f"`{n}`" for n in EXISTING)
+        + ", ".join(f"`{b['name']}`" for b in outcome.baselines if b["existing_solution"])
         + "; the others are ablations (docs/planner.md).\n"
     )
     out.write("\n## Why this plan\n\n")

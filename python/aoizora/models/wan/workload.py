@@ -1,8 +1,11 @@
-"""The default workload: one Wan 2.1 denoising step (both CFG passes) from ``aoizora.models``."""
+"""The compile workload of one Wan 2.1 denoising step (both CFG passes): the factory a compile
+worker imports by path, and the job spec naming it."""
 
 from __future__ import annotations
 
-from aoizora.compiler.job import WAN_FACTORY, Workload
+from aoizora.compiler.job import Workload
+
+WAN_FACTORY = "aoizora.models.wan.workload:wan_step"
 
 
 def wan_workload(
@@ -28,7 +31,7 @@ def wan_workload(
             raise ValueError("splash attention needs the TPU generation for its block sizes")
         extra["tpu_generation"] = tpu_generation
     if cfg_passes != "batch":
-        from aoizora.models.wan21_step import CFG_PASSES
+        from aoizora.models.wan.step import CFG_PASSES
 
         if cfg_passes not in CFG_PASSES:
             raise ValueError(f"unknown cfg_passes {cfg_passes!r}; allowed: {', '.join(CFG_PASSES)}")
@@ -50,7 +53,8 @@ def wan_step(
     """Factory: ``aoizora.models.step_lowerable`` for the candidate's text form."""
     if model is None:
         raise ValueError("the Wan workload needs model=..., e.g. wan_workload('wan2.1-t2v-1.3b')")
-    from aoizora.models import Candidate, step_lowerable
+    from aoizora.models.candidate import Candidate
+    from aoizora.models.wan.step import step_lowerable
 
     return step_lowerable(
         model,

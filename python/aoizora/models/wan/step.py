@@ -24,9 +24,9 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from aoizora.models.candidate import Candidate
-from aoizora.models.strategies import check_candidate
-from aoizora.models.wan21 import Layout, forward_local, param_shapes, param_specs, unpatchify
-from aoizora.models.wan21_config import WanConfig, geometry, get_config
+from aoizora.models.wan.config import WanConfig, geometry, get_config
+from aoizora.models.wan.model import Layout, forward_local, param_shapes, param_specs, unpatchify
+from aoizora.models.wan.strategies import check_candidate
 
 _DTYPES = {"bfloat16": jnp.bfloat16, "float32": jnp.float32}
 CFG_PASSES = ("batch", "sequential")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 
 from aoizora.models.candidate import AXIS_ORDER, WEIGHT_SHARDABLE_AXES, Candidate
-from aoizora.models.wan21_config import WanConfig, get_config, max_tokens
+from aoizora.models.wan.config import WanConfig, get_config, max_tokens
 
 
 def _divisors(n: int) -> list[int]:

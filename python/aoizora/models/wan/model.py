@@ -30,7 +30,7 @@ from aoizora.models.attention import (
     splash_block_sizes,
 )
 from aoizora.models.candidate import Candidate
-from aoizora.models.wan21_config import (
+from aoizora.models.wan.config import (
     Geometry,
     WanConfig,
     block_param_shapes,
