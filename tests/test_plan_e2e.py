@@ -107,6 +107,8 @@ def test_plan_json_has_the_documented_fields(planned):
     # Every program (candidates and recipes' variants) lowered once in the planner's process:
     # the compile's cache key reuses the Q1 lowering.
     assert stats["lowerings"] == stats["programs_lowered"] >= stats["candidates"]
+    # Each compiled module parsed once per plan (ranking, scoring the baselines' placements).
+    assert stats["compiled_hlo_parses"] == stats["programs_ranked"] >= stats["compiled"]
     names = [b["name"] for b in obj["baselines"]]
     assert names == [
         "alpha-beta",

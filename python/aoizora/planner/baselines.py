@@ -285,10 +285,7 @@ def oracle(p, tick) -> dict[str, Any]:
     for rec in p.records:
         if rec.ranking is None:
             continue
-        cand = rec.candidate
-        res = p.core.placement_oracle(
-            rec.compile.hlo_text, p.topology_name, list(cand.mesh_shape()), compute=p.req.compute
-        )
+        res = rec.compiled.oracle(compute=p.req.compute).to_dict()
         p.placements_scored += int(res["reduced_count"])
         swings.append((rec.label, res["worst_seconds"] / res["best_seconds"]))
         if best_seconds is None or res["best_seconds"] < best_seconds:

@@ -33,12 +33,14 @@ class PlanOutcome:
 
 def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
     """Plan one scenario. Raises ValueError for bad input (unknown model, slice, ...)."""
+    from aoizora import core
     from aoizora.compiler.adapter import lowering_count
     from aoizora.planner import baselines as bl
 
     progress = progress or Progress(enabled=False)
     wall_start = time.perf_counter()
     lowerings_before = lowering_count()
+    parses_before = core().hlo_parse_count("compiled")
     p = PlanningSession(req, progress)
     p.enumerate()
     p.lower_and_bound(p.records)
@@ -58,16 +60,15 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
         for i in searchable
     ]
     workers = req.workers or default_workers()
-    search = p.core.run_candidate_search(
-        bounds,
-        mode=req.mode,
-        top_k=req.k,
-        batch_size=workers,
-        compile_batch=lambda idx: p.compile_and_rank([searchable[i] for i in idx]),
-    )
-    for i, status in zip(searchable, search.status, strict=True):
-        if status.startswith(("pruned", "not compiled")):
-            p.records[i].status = status
+    # Python runs the loop (compiles, cache, progress); the C++ search state decides the order,
+    # the pruning and the statuses. No callback crosses the boundary.
+    state = p.core.CandidateSearch(bounds, p.core.SearchOptions(req.mode, req.k, workers))
+    while batch := state.next_batch():
+        state.record(p.compile_and_rank([searchable[i] for i in batch]))
+    search = state.result()
+    for i, status in zip(searchable, search.statuses, strict=True):
+        if not status.compiled:
+            p.records[i].status = str(status)
     search_compiled = search.num_compiled + search.num_failed
 
     best = _best_ranked(p.records)
@@ -100,6 +101,10 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
         "lowerings": lowering_count() - lowerings_before,
         "programs_lowered": sum(1 for r in p.records if r.lowered is not None)
         + sum(1 for r in p.variants.values() if r.lowered is not None),
+        # Each compiled module parsed once (rank, score and the oracle share the parse).
+        "compiled_hlo_parses": core().hlo_parse_count("compiled") - parses_before,
+        "programs_ranked": sum(1 for r in p.records if r.compiled is not None)
+        + sum(1 for r in p.variants.values() if r.compiled is not None),
         "placements_scored": p.placements_scored,
         "mode": req.mode,
         "wall_seconds": time.perf_counter() - wall_start,

@@ -55,6 +55,7 @@ class PlanRequest:
 class CandidateRecord:
     candidate: Any  # aoizora.models.Candidate
     lowered: Any = None  # LowerResult: the pre-compile HLO, lowered once, reused by the compile
+    compiled: Any = None  # _core.CompiledCandidate: the compiled HLO, parsed once
     lower_seconds: float = 0.0
     q1: dict[str, Any] = field(default_factory=dict)
     status: str = "enumerated"
@@ -144,8 +145,10 @@ class PlanningSession:
                     low = adapter.lower(
                         rec.candidate, workload=workload, compiler=self.req.compiler
                     )
-                    rec.q1 = self.core.q1_bound(
-                        low.hlo_text, self.topology_name, compute=self.req.compute
+                    rec.q1 = (
+                        self.core.PrecompiledCandidate(low.hlo_text, self.topology)
+                        .q1(compute=self.req.compute)
+                        .to_dict()
                     )
                 except Exception as e:  # noqa: BLE001 - one candidate fails, not the plan
                     rec.status, rec.failure = "failed", f"lowering: {type(e).__name__}: {e}"
@@ -234,15 +237,18 @@ class PlanningSession:
     def rank(self, rec: CandidateRecord) -> dict[str, Any]:
         cand = rec.candidate
         orders = self.jax_orders(cand)
-        ranking = self.core.rank_placements(
+        # Parsed and analyzed once; rank, score and the oracle reuse it.
+        rec.compiled = self.core.CompiledCandidate(
             rec.compile.hlo_text,
-            self.topology_name,
+            self.topology,
             list(cand.mesh_shape()),
             list(cand.axis_names()),
+        )
+        ranking = rec.compiled.rank(
             top=self.req.top_placements,
             baselines=[coords for _, coords in orders],
             compute=self.req.compute,
-        )
+        ).to_dict()
         self.placements_scored += (
             int(ranking["reduced_count"]) + int(ranking["local_search_evaluations"]) + len(orders)
         )
@@ -309,15 +315,7 @@ class PlanningSession:
         return id_order(self.topology_name)
 
     def score(self, rec: CandidateRecord, coords: list[list[int]]) -> dict[str, Any]:
-        cand = rec.candidate
-        return self.core.score_placement(
-            rec.compile.hlo_text,
-            self.topology_name,
-            list(cand.mesh_shape()),
-            list(cand.axis_names()),
-            coords,
-            compute=self.req.compute,
-        )
+        return rec.compiled.score(coords, compute=self.req.compute).to_dict()
 
     def record_for(self, candidate) -> CandidateRecord | None:
         for rec in self.records:
