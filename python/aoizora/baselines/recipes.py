@@ -37,13 +37,7 @@ def id_order(topology: str) -> list[list[int]]:
     """Chip coordinates (plus the core on multi-core chips) of device ids 0..N-1."""
     from aoizora import core
 
-    topo = core().parse_slice_spec(topology)
-    multi = int(topo.cores_per_chip) > 1
-    out = []
-    for i in range(int(topo.num_devices)):
-        c = list(topo.device_coords(i))[:3]
-        out.append(c + [int(topo.core_on_chip(i))] if multi else c)
-    return out
+    return [list(c) for c in core().Topology(topology).coords_of()]
 
 
 def place(

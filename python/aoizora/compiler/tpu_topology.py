@@ -6,48 +6,26 @@ See shared/reference/tpu-hardware.md section 6 and docs/compilers.md for what wa
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 # JAX/libtpu topology names per generation (the prefix of get_topology_desc's topology_name).
 _LIBTPU_PREFIX = {"v4": "v4", "v5e": "v5e", "v5p": "v5", "v6e": "v6e", "tpu7x": "tpu7x"}
 
 
-@dataclass(frozen=True)
-class SliceSpec:
-    """A validated slice; everything but libtpu's naming comes from the C++ topology."""
-
-    generation: str
-    shape: tuple[int, ...]
-    wrap: tuple[bool, ...]  # wraparound per axis of ``shape``
-    hbm_bytes_per_device: float  # the chip's HBM over its JAX devices (2 on tpu7x)
-
-    @property
-    def num_chips(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
-
-    def __str__(self) -> str:
-        return f"{self.generation}:{'x'.join(map(str, self.shape))}"
-
-
-def parse_slice_spec(spec: str) -> SliceSpec:
-    """Parse and validate ``gen:AxB[xC]`` with the C++ topology, which knows the real shapes, the
-    wraparound rule and the chip table; a bad spec raises ValueError naming the bad part."""
+def parse_slice_spec(spec: str):
+    """The slice as the C++ core's bound ``Topology`` (the one home of slice facts: shape,
+    wraparound, chip table, HBM per device, megacore); a bad spec raises ValueError naming the
+    bad part. Only libtpu's naming lives here."""
     from aoizora import core
 
-    topo = core().parse_slice_spec(str(spec).strip())
-    hbm = float(topo.chip["hbm_bytes"]) / topo.cores_per_chip
-    return SliceSpec(topo.generation, tuple(topo.shape), tuple(topo.wrap), hbm)
+    return core().Topology(str(spec).strip())
 
 
-def _wrap(spec: SliceSpec) -> tuple[bool, bool, bool]:
+def _wrap(spec) -> tuple[bool, bool, bool]:
     w = list(spec.wrap) + [False] * (3 - len(spec.wrap))
     return (w[0], w[1], w[2])
 
 
-def _chips_per_host_bounds(spec: SliceSpec) -> tuple[int, int, int]:
+def _chips_per_host_bounds(spec) -> tuple[int, int, int]:
     # Compile-only topologies use 2x2x1 hosts for every generation (as MaxText does); the host
     # split changes process_index only, not coordinates or ids (docs/compilers.md).
     dims = list(spec.shape) + [1] * (3 - len(spec.shape))
@@ -75,7 +53,7 @@ def _tpu_topology(spec: str, bounds: tuple[int, int, int]):
     s = parse_slice_spec(spec)
     from jax.experimental import topologies
 
-    chip_config = "megacore" if s.generation in ("v4", "v5p") else "default"
+    chip_config = "megacore" if s.megacore else "default"
     return topologies.get_topology_desc(
         f"{_LIBTPU_PREFIX[s.generation]}:{'x'.join(map(str, s.shape))}",
         platform="tpu",
