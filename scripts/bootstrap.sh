@@ -38,10 +38,11 @@ if [ "$(cat "$STAMPS/requirements" 2>/dev/null)" != "$req_hash" ]; then
   echo "$req_hash" > "$STAMPS/requirements"
 fi
 
-# Rebuild the extension when any C++/CMake/packaging input changed.
+# Rebuild the extension when any C++/CMake/packaging input changed, or the set of Python files
+# (the editable install maps each module it saw: a new package, e.g. a model family, needs it).
 src_hash=$( (find cpp cmake -type f \( -name '*.cc' -o -name '*.h' -o -name 'CMakeLists.txt' \
   -o -name '*.cmake' \) -print0 | sort -z | xargs -0 sha256sum; sha256sum CMakeLists.txt \
-  pyproject.toml) | sha256sum | cut -d' ' -f1)
+  pyproject.toml; find python -name '*.py' | sort) | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STAMPS/core" 2>/dev/null)" != "$src_hash" ] \
   || ! "$VENV/bin/python" -c 'import aoizora._core' 2>/dev/null; then
   log "building the C++ core and installing aoizora (editable)"

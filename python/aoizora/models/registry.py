@@ -22,8 +22,14 @@ def families() -> tuple[ModelFamily, ...]:
             continue
         module = importlib.import_module(f"{pkg.__name__}.{info.name}")
         family = getattr(module, "FAMILY", None)
-        if isinstance(family, ModelFamily):
-            found.append(family)
+        if not isinstance(family, ModelFamily):
+            # A model folder without its family would vanish from --model silently.
+            raise RuntimeError(
+                f"{module.__name__} is a subpackage of aoizora.models without a FAMILY "
+                "(a ModelFamily); if it was just added, rerun scripts/bootstrap.sh so the "
+                "editable install sees its files"
+            )
+        found.append(family)
     return tuple(found)
 
 
