@@ -77,6 +77,8 @@ def _versus(ours_s: float, ours_b: dict[str, Any], other_s: float, other_b: dict
     c1, e1, _ = _parts(other_b)
     dc, de = c1 - c0, e1 - e0
     parts = f"compute {_signed_ms(dc)}, exposed communication {_signed_ms(de)}"
+    if abs(other_s - ours_s) <= 1e-9 * max(ours_s, other_s, 1e-30):
+        return f"{parts}: it ties with the plan (the same program and cost)"
     if abs(dc) >= abs(de):
         why = "more compute" if dc > 0 else "less compute, but more exposed communication"
     else:
