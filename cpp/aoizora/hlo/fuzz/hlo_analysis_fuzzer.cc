@@ -58,7 +58,7 @@ void RankOnSmallTopology(const aoizora::CompiledModuleAnalysis& analysis) {
     auto ranked = aoizora::placement::SearchPlacements(*model, grid, options);
     if (!ranked.ok() || ranked->placements.empty()) continue;
     aoizora::placement::Q2Scorer scorer(*model);
-    (void)scorer.Breakdown(ranked->placements.front().order);
+    (void)scorer.Breakdown(ranked->placements.front().device_ids);
   }
 }
 
