@@ -195,6 +195,20 @@ def check_attention_impl(impl: str, compiler: str = "tpu") -> str:
 # tpu7x 4864/1024/1024 is the Ironwood Wan 2.1 recipe (tpu-recipes run_recipe.sh); v4, v5e and
 # v5p have no published tuned sizes, so they take MaxDiffusion's default 512 (the kernel's own
 # default of 128 is far too small on v5e: E8, jax-ml/jax#24633).
+def workload_kwargs(attention: str, tpu_generation: str) -> dict:
+    """The compile workload's keyword arguments for an attention implementation: none for "jax"
+    (so a plain-JAX workload keeps its original key), the implementation for the fused kernels,
+    and the TPU generation that splash's block sizes need."""
+    extra: dict = {}
+    if check_attention_impl(attention) != "jax":
+        extra["attention"] = attention
+    if attention == "splash":
+        if not tpu_generation:
+            raise ValueError("splash attention needs the TPU generation for its block sizes")
+        extra["tpu_generation"] = tpu_generation
+    return extra
+
+
 SPLASH_BLOCKS = {
     "v6e": (3024, 2048, 1024),
     "tpu7x": (4864, 1024, 1024),

@@ -71,6 +71,17 @@ class Candidate:
         if list(self.weight_sharding) != [a for a in AXIS_ORDER if a in self.weight_sharding]:
             raise ValueError(f"weight-sharding axes {self.weight_sharding} not in mesh order")
 
+    def check_mesh(self, mesh) -> None:
+        """ValueError unless ``mesh`` (a ``jax.sharding.Mesh`` or ``AbstractMesh``) has exactly
+        this candidate's axes and sizes, in order."""
+        names = tuple(mesh.axis_names)
+        shape = tuple(mesh.shape[a] for a in names)
+        if names != self.axis_names() or shape != self.mesh_shape():
+            raise ValueError(
+                f"mesh axes {dict(zip(names, shape, strict=True))} do not match candidate "
+                f"{self.label()} (needs axes {self.axis_names()} of sizes {self.mesh_shape()})"
+            )
+
     def degree(self, axis: str) -> int:
         return dict(self.degrees).get(axis, 1)
 

@@ -28,17 +28,6 @@ from aoizora.models.flux.strategies import validate
 _DTYPES = {"bfloat16": jnp.bfloat16, "float32": jnp.float32}
 
 
-def _check_mesh(candidate: Candidate, mesh: Any) -> None:
-    names = tuple(mesh.axis_names)
-    shape = tuple(mesh.shape[a] for a in names)
-    if names != candidate.axis_names() or shape != candidate.mesh_shape():
-        raise ValueError(
-            f"mesh axes {dict(zip(names, shape, strict=True))} do not match candidate "
-            f"{candidate.label()} (needs axes {candidate.axis_names()} of sizes "
-            f"{candidate.mesh_shape()})"
-        )
-
-
 def _check_batch(batch: int) -> None:
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise ValueError(f"batch must be a positive integer (images per step), got {batch!r}")
@@ -62,7 +51,7 @@ def build_step(
     geo = geometry(model, resolution)
     _check_batch(batch)
     validate(cfg, geo, batch, candidate.num_devices(), candidate)
-    _check_mesh(candidate, mesh)
+    candidate.check_mesh(mesh)
     lay = Layout.make(
         candidate, geo, unroll=unroll, attention=attention, tpu_generation=tpu_generation
     )

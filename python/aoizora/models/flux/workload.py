@@ -14,15 +14,9 @@ def flux_workload(
     """The job spec for ``model`` (e.g. ``flux.1-dev``) at ``resolution`` with ``batch`` images
     per step; ``attention`` "splash" (needs ``tpu_generation``, e.g. "v5e") or "pallas" uses a
     fused TPU kernel, "jax" plain-JAX blockwise attention."""
-    from aoizora.models.attention import check_attention_impl
+    from aoizora.models.attention import workload_kwargs
 
-    extra: dict = {}
-    if check_attention_impl(attention) != "jax":
-        extra["attention"] = attention
-    if attention == "splash":
-        if not tpu_generation:
-            raise ValueError("splash attention needs the TPU generation for its block sizes")
-        extra["tpu_generation"] = tpu_generation
+    extra = workload_kwargs(attention, tpu_generation)
     return Workload.of(FLUX_FACTORY, model=model, resolution=resolution, batch=batch, **extra)
 
 

@@ -32,17 +32,6 @@ _DTYPES = {"bfloat16": jnp.bfloat16, "float32": jnp.float32}
 CFG_PASSES = ("batch", "sequential")
 
 
-def _check_mesh(candidate: Candidate, mesh: Any) -> None:
-    names = tuple(mesh.axis_names)
-    shape = tuple(mesh.shape[a] for a in names)
-    if names != candidate.axis_names() or shape != candidate.mesh_shape():
-        raise ValueError(
-            f"mesh axes {dict(zip(names, shape, strict=True))} do not match candidate "
-            f"{candidate.label()} (needs axes {candidate.axis_names()} of sizes "
-            f"{candidate.mesh_shape()})"
-        )
-
-
 def build_step(
     model: str,
     resolution: str,
@@ -63,7 +52,7 @@ def build_step(
     cfg = get_config(model)
     geo = geometry(model, resolution, frames)
     check_candidate(cfg, candidate)
-    _check_mesh(candidate, mesh)
+    candidate.check_mesh(mesh)
     if cfg_passes not in CFG_PASSES:
         raise ValueError(f"unknown cfg_passes {cfg_passes!r}; allowed: {', '.join(CFG_PASSES)}")
     if cfg_passes == "sequential" and candidate.degree("cfg") > 1:

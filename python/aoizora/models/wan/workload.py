@@ -21,15 +21,9 @@ def wan_workload(
     kernel; "jax" (plain-JAX blockwise attention) keeps the workload's original key.
     ``cfg_passes="sequential"``: the two guidance passes one after the other (wan-official's
     step); "batch" (ours) keeps the key too."""
-    from aoizora.models.attention import check_attention_impl
+    from aoizora.models.attention import workload_kwargs
 
-    extra: dict = {}
-    if check_attention_impl(attention) != "jax":
-        extra["attention"] = attention
-    if attention == "splash":
-        if not tpu_generation:
-            raise ValueError("splash attention needs the TPU generation for its block sizes")
-        extra["tpu_generation"] = tpu_generation
+    extra = workload_kwargs(attention, tpu_generation)
     if cfg_passes != "batch":
         from aoizora.models.wan.step import CFG_PASSES
 
