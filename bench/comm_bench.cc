@@ -36,15 +36,15 @@ Collective SixteenRingAllGathers(bool columns) {
   return c;
 }
 
-Placement RandomPlacement(int64_t n) {
-  Placement p(static_cast<size_t>(n));
+DeviceIds RandomPlacement(int64_t n) {
+  DeviceIds p(static_cast<size_t>(n));
   std::iota(p.begin(), p.end(), 0);
   std::shuffle(p.begin(), p.end(), std::mt19937_64(7));
   return p;
 }
 
 void Run(benchmark::State& state, const CommModel& model, const Collective& c,
-         const Placement& placement) {
+         const DeviceIds& placement) {
   CommScratch scratch = model.NewScratch();
   for (auto _ : state) {
     CollectiveTime t = model.Estimate(c, placement, scratch);

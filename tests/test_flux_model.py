@@ -186,9 +186,12 @@ def test_fused_kernel_path_matches_one_device(one_device, monkeypatch):
     # The splash path (fused ring hops merged by log-sum-exp, padding masked per hop) with the
     # TPU kernel replaced by its dense CPU stand-in: the masks and the merge, not the kernel.
     from aoizora.models.attention import reference_block_attention
+    from aoizora.models import dit_parts
     from aoizora.models.flux import model
 
-    monkeypatch.setattr(model, "_kernel", lambda lay: reference_block_attention)
+    # The ring path takes the kernel in flux.model, the local path in dit_parts.attend.
+    for module in (model, dit_parts):
+        monkeypatch.setattr(module, "fused_kernel", lambda lay: reference_block_attention)
     c = Candidate.parse("ring=4,ulysses=2|w:ring")  # 20 -> 8 x 3 text, 50 -> 8 x 7 image
     mesh = _mesh(c)
     fn, abstract = step_lowerable(

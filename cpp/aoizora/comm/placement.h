@@ -17,8 +17,6 @@
 namespace aoizora {
 
 // A placement is DeviceIds (topology/device_order.h): placement[logical_id] = physical device id.
-// The old name, kept only for bench/comm_bench.cc (outside cpp/) until it says DeviceIds.
-using Placement = DeviceIds;
 
 inline DeviceIds IdentityPlacement(int64_t num_devices) {
   DeviceIds placement(static_cast<size_t>(num_devices));

@@ -23,7 +23,6 @@ accumulation; residual streams, norm statistics, modulation and the output in fp
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import jax
@@ -33,19 +32,24 @@ import numpy as np
 from aoizora.models.attention import (
     FUSED_IMPLS,
     check_attention_impl,
-    fused_local_attention,
     fused_ring_attention,
-    local_attention,
-    pallas_block_attention,
     ring_attention,
-    splash_block_attention,
     splash_block_sizes,
 )
 from aoizora.models.candidate import Candidate
+from aoizora.models.dit_parts import (
+    apply_rope,
+    attend,
+    axis_linear_index,
+    fused_kernel,
+    gather_weights,
+    layer_norm,
+    linear,
+    spec_entries,
+)
 from aoizora.models.flux.config import (
     FluxConfig,
     Geometry,
-    ParamTable,
     double_param_shapes,
     nonblock_param_shapes,
     single_param_shapes,
@@ -121,25 +125,7 @@ class Layout:
 
 
 # ---------------------------------------------------------------------------------------------
-# Weight placement: tp dim from the shape tables, FSDP dim = the largest other dim divisible by
-# the weight-shard count (weights with no such dim stay replicated over the FSDP axes).
-
-
-def fsdp_dim(shape: tuple[int, ...], tp_dim: int | None, shards: int) -> int | None:
-    if shards <= 1:
-        return None
-    dims = sorted((i for i in range(len(shape)) if i != tp_dim), key=lambda i: -shape[i])
-    return next((i for i in dims if shape[i] % shards == 0), None)
-
-
-def _spec_entries(shape: tuple[int, ...], tp_dim: int | None, lay: Layout) -> list:
-    entries: list = [None] * len(shape)
-    if lay.tp > 1 and tp_dim is not None:
-        entries[tp_dim] = "tp"
-    fd = fsdp_dim(shape, tp_dim, lay.fsdp_degree)
-    if fd is not None:
-        entries[fd] = lay.fsdp_axes if len(lay.fsdp_axes) > 1 else lay.fsdp_axes[0]
-    return entries
+# Weight placement (tp dim from the shape table; FSDP dim: models/dit_parts.fsdp_dim).
 
 
 STACKS = {"double": double_param_shapes, "single": single_param_shapes}
@@ -155,13 +141,12 @@ def param_specs(cfg: FluxConfig, lay: Layout) -> dict:
     from jax.sharding import PartitionSpec as P
 
     specs: dict = {
-        name: P(*_spec_entries(shape, tp, lay))
+        name: P(*spec_entries(shape, tp, lay))
         for name, (shape, tp) in nonblock_param_shapes(cfg).items()
     }
     for stack, table in STACKS.items():
         specs[stack] = {
-            name: P(None, *_spec_entries(shape, tp, lay))
-            for name, (shape, tp) in table(cfg).items()
+            name: P(None, *spec_entries(shape, tp, lay)) for name, (shape, tp) in table(cfg).items()
         }
     return specs
 
@@ -173,35 +158,8 @@ def param_shapes(cfg: FluxConfig) -> dict:
     return shapes
 
 
-def _gather_weights(w: dict, table: ParamTable, lay: Layout) -> dict:
-    """All-gather the FSDP-sharded weights (per block inside the scans: ZeRO-3 style)."""
-    if lay.fsdp_degree <= 1:
-        return w
-    out = {}
-    for name, x in w.items():
-        shape, tp = table[name]
-        fd = fsdp_dim(shape, tp, lay.fsdp_degree)
-        out[name] = x if fd is None else jax.lax.all_gather(x, lay.fsdp_axes, axis=fd, tiled=True)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Small ops.
-
-
-def _linear(x, w, b, out_dtype=F32):
-    y = jnp.dot(x.astype(w.dtype), w, preferred_element_type=F32)
-    if b is not None:
-        y = y + b.astype(F32)
-    return y.astype(out_dtype)
-
-
-def _layer_norm(x, eps: float):
-    """LayerNorm without affine parameters (every FLUX.1 LayerNorm), fp32."""
-    x = x.astype(F32)
-    mean = x.mean(axis=-1, keepdims=True)
-    var = jnp.square(x - mean).mean(axis=-1, keepdims=True)
-    return (x - mean) * jax.lax.rsqrt(var + eps)
 
 
 def _rms_norm_heads(x, scale, eps: float):
@@ -230,20 +188,20 @@ def timestep_embedding(t, freq_dim: int, time_factor: float = 1000.0):
 
 def _mlp_embed(x, top: dict, prefix: str):
     """MLPEmbedder: Linear, SiLU, Linear."""
-    h = jax.nn.silu(_linear(x, top[f"{prefix}_w1"], top[f"{prefix}_b1"]))
-    return _linear(h, top[f"{prefix}_w2"], top[f"{prefix}_b2"])
+    h = jax.nn.silu(linear(x, top[f"{prefix}_w1"], top[f"{prefix}_b1"]))
+    return linear(h, top[f"{prefix}_w2"], top[f"{prefix}_b2"])
 
 
 def _modulation(vec, w, b, parts: int, lay: Layout):
     """Linear(SiLU(vec)) -> ``parts`` (Bl, 1, d) fp32 vectors (shift, scale, gate, ...); under tp
     each shard computes a column block of the output and the blocks are all-gathered."""
-    out = _gather_tp(_linear(jax.nn.silu(vec), w, b), lay)
+    out = _gather_tp(linear(jax.nn.silu(vec), w, b), lay)
     chunks = out.reshape(out.shape[0], parts, -1)
     return [chunks[:, i][:, None, :] for i in range(parts)]
 
 
 def _modulate(x, shift, scale, eps: float):
-    return _layer_norm(x, eps) * (1 + scale) + shift
+    return layer_norm(x, eps) * (1 + scale) + shift
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,25 +227,6 @@ def image_ids(index, grid_width: int):
     """Position ids (n, 3) of image tokens by their row-major index."""
     zero = jnp.zeros_like(index)
     return jnp.stack([zero, index // grid_width, index % grid_width], axis=-1)
-
-
-def apply_rope(x, cos, sin):
-    """x (B, n, H, d); channels (2j, 2j+1) rotated by angle j: (x0 c - x1 s, x0 s + x1 c)."""
-    b, n, h, d = x.shape
-    xf = x.astype(F32).reshape(b, n, h, d // 2, 2)
-    c, s = cos[None, :, None, :], sin[None, :, None, :]
-    re = xf[..., 0] * c - xf[..., 1] * s
-    im = xf[..., 0] * s + xf[..., 1] * c
-    return jnp.stack([re, im], axis=-1).reshape(b, n, h, d).astype(x.dtype)
-
-
-def _axis_linear_index(axes: tuple[str, ...], lay: Layout):
-    """Linear index over ``axes`` (major first), as PartitionSpec((a, b)) lays shards out."""
-    sizes = dict(lay.axis_sizes)
-    idx = jnp.int32(0)
-    for a in axes:
-        idx = idx * sizes[a] + jax.lax.axis_index(a)
-    return idx
 
 
 def local_rope(shard, cfg: FluxConfig, geo: Geometry, lay: Layout):
@@ -324,21 +263,6 @@ def block_validity(lay: Layout) -> np.ndarray:
     )
 
 
-def _kernel(lay: Layout):
-    """The fused kernel's block function (q, k, v, valid) -> (o, lse) for the layout."""
-    if lay.attention == "splash":
-        return functools.partial(splash_block_attention, generation=lay.tpu_generation)
-    return pallas_block_attention
-
-
-def _attend(q, k, v, valid, cfg: FluxConfig, lay: Layout):
-    if lay.attention in FUSED_IMPLS:
-        return fused_local_attention(q, k, v, valid, block=_kernel(lay))
-    return local_attention(
-        q, k, v, valid, q_chunk=cfg.q_chunk, kv_chunk=cfg.kv_chunk, unroll=lay.unroll
-    )
-
-
 def joint_attention(q, k, v, cfg: FluxConfig, lay: Layout):
     """Attention of the local joint queries (Bl, n, Ht, d) over every joint key: Ulysses
     all-to-all (sequence <-> heads) around ring attention, a K/V all-gather or local attention."""
@@ -351,9 +275,8 @@ def joint_attention(q, k, v, cfg: FluxConfig, lay: Layout):
     if lay.outer_axis == "ring":
         fused = lay.attention in FUSED_IMPLS
         ring = fused_ring_attention if fused else ring_attention
-        extra = (
-            {"block": _kernel(lay)} if fused else {"q_chunk": cfg.q_chunk, "kv_chunk": cfg.kv_chunk}
-        )
+        chunks = {"q_chunk": cfg.q_chunk, "kv_chunk": cfg.kv_chunk}
+        extra = {"block": fused_kernel(lay)} if fused else chunks
         o = ring(
             q,
             k,
@@ -367,9 +290,9 @@ def joint_attention(q, k, v, cfg: FluxConfig, lay: Layout):
     elif lay.outer_axis == "kv_gather":
         k = jax.lax.all_gather(k, "kv_gather", axis=1, tiled=True)
         v = jax.lax.all_gather(v, "kv_gather", axis=1, tiled=True)
-        o = _attend(q, k, v, None if table is None else table.reshape(-1), cfg, lay)
+        o = attend(q, k, v, None if table is None else table.reshape(-1), cfg, lay)
     else:
-        o = _attend(q, k, v, None if table is None else table[0], cfg, lay)
+        o = attend(q, k, v, None if table is None else table[0], cfg, lay)
     if lay.ulysses > 1:
         o = jax.lax.all_to_all(o, "ulysses", split_axis=1, concat_axis=2, tiled=True)
     return o
@@ -402,8 +325,8 @@ def _flat_heads(o):
 def _stream_mlp(x, w: dict, prefix: str, lay: Layout):
     """Linear d -> 4d (column-parallel), GELU(tanh), Linear 4d -> d (row-parallel + psum)."""
     dt = w[f"{prefix}_mlp_w1"].dtype
-    hid = jax.nn.gelu(_linear(x, w[f"{prefix}_mlp_w1"], w[f"{prefix}_mlp_b1"]), approximate=True)
-    y = _psum_tp(_linear(hid.astype(dt), w[f"{prefix}_mlp_w2"], None), lay)
+    hid = jax.nn.gelu(linear(x, w[f"{prefix}_mlp_w1"], w[f"{prefix}_mlp_b1"]), approximate=True)
+    y = _psum_tp(linear(hid.astype(dt), w[f"{prefix}_mlp_w2"], None), lay)
     return y + w[f"{prefix}_mlp_b2"].astype(F32)
 
 
@@ -420,7 +343,7 @@ def double_block(xi, xt, w, vec, cos, sin, cfg: FluxConfig, lay: Layout):
     outs = {"txt": o[:, : lay.text_local], "img": o[:, lay.text_local :]}
     for s, x in streams.items():
         shift1, scale1, gate1, shift2, scale2, gate2 = mods[s]
-        proj = _psum_tp(_linear(outs[s], w[f"{s}_proj_w"], None), lay)
+        proj = _psum_tp(linear(outs[s], w[f"{s}_proj_w"], None), lay)
         x = x + gate1 * (proj + w[f"{s}_proj_b"].astype(F32))
         x = x + gate2 * _stream_mlp(_modulate(x, shift2, scale2, eps), w, s, lay)
         streams[s] = x
@@ -434,10 +357,10 @@ def single_block(x, w, vec, cos, sin, cfg: FluxConfig, lay: Layout):
     shift, scale, gate = _modulation(vec, w["mod_w"], w["mod_b"], 3, lay)
     h = _modulate(x, shift, scale, cfg.eps).astype(dt)
     q, k, v = _qkv(h, w, "attn", cfg)
-    mlp = jax.nn.gelu(_linear(h, w["mlp_in_w"], w["mlp_in_b"]), approximate=True).astype(dt)
+    mlp = jax.nn.gelu(linear(h, w["mlp_in_w"], w["mlp_in_b"]), approximate=True).astype(dt)
     q, k = _rope_qk(q, k, cos, sin)
     o = _flat_heads(joint_attention(q, k, v, cfg, lay))
-    y = _linear(o, w["out_attn_w"], None) + _linear(mlp, w["out_mlp_w"], None)
+    y = linear(o, w["out_attn_w"], None) + linear(mlp, w["out_mlp_w"], None)
     return x + gate * (_psum_tp(y, lay) + w["out_b"].astype(F32))
 
 
@@ -462,10 +385,10 @@ def _vector(top: dict, y, t, guidance, cfg: FluxConfig):
 
 def _final_layer(x, vec, top: dict, cfg: FluxConfig):
     shift, scale = jnp.split(
-        _linear(jax.nn.silu(vec), top["final_mod_w"], top["final_mod_b"]), 2, -1
+        linear(jax.nn.silu(vec), top["final_mod_w"], top["final_mod_b"]), 2, -1
     )
     h = _modulate(x, shift[:, None, :], scale[:, None, :], cfg.eps)
-    return _linear(h, top["final_w"], top["final_b"])
+    return linear(h, top["final_w"], top["final_b"])
 
 
 def forward_local(params, img, txt, y, t, *guidance, cfg: FluxConfig, geo: Geometry, lay: Layout):
@@ -476,26 +399,26 @@ def forward_local(params, img, txt, y, t, *guidance, cfg: FluxConfig, geo: Geome
     all replicated over every axis but dp. Returns (Bl, image_local, 64) fp32: the velocity of
     this device's image tokens.
     """
-    top = _gather_weights(
+    top = gather_weights(
         {k: v for k, v in params.items() if k not in STACKS}, nonblock_param_shapes(cfg), lay
     )
     vec = _vector(top, y, t, guidance[0] if guidance else None, cfg)
 
-    shard = _axis_linear_index(lay.seq_axes, lay) if lay.seq_axes else 0
+    shard = axis_linear_index(lay.seq_axes, lay) if lay.seq_axes else 0
     s = lay.seq_degree
-    xi = _linear(_shard_tokens(img, lay.image_local, shard, s), top["img_in_w"], top["img_in_b"])
-    xt = _linear(_shard_tokens(txt, lay.text_local, shard, s), top["txt_in_w"], top["txt_in_b"])
+    xi = linear(_shard_tokens(img, lay.image_local, shard, s), top["img_in_w"], top["img_in_b"])
+    xt = linear(_shard_tokens(txt, lay.text_local, shard, s), top["txt_in_w"], top["txt_in_b"])
     cos, sin = local_rope(shard, cfg, geo, lay)
 
     double_table, single_table = double_param_shapes(cfg), single_param_shapes(cfg)
 
     def double(carry, w):
         xi, xt = carry
-        w = _gather_weights(w, double_table, lay)
+        w = gather_weights(w, double_table, lay)
         return double_block(xi, xt, w, vec, cos, sin, cfg, lay), None
 
     def single(x, w):
-        return single_block(x, _gather_weights(w, single_table, lay), vec, cos, sin, cfg, lay), None
+        return single_block(x, gather_weights(w, single_table, lay), vec, cos, sin, cfg, lay), None
 
     (xi, xt), _ = jax.lax.scan(double, (xi, xt), params["double"], unroll=lay.unroll)
     x = jnp.concatenate([xt, xi], axis=1)

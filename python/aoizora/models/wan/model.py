@@ -10,7 +10,6 @@ residual stream, norm statistics, modulation, time embedding and head in fp32.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -21,15 +20,21 @@ import numpy as np
 from aoizora.models.attention import (
     FUSED_IMPLS,
     check_attention_impl,
-    fused_local_attention,
     fused_ring_attention,
-    local_attention,
-    pallas_block_attention,
     ring_attention,
-    splash_block_attention,
     splash_block_sizes,
 )
 from aoizora.models.candidate import Candidate
+from aoizora.models.dit_parts import (
+    apply_rope,
+    attend,
+    axis_linear_index,
+    fused_kernel,
+    gather_weights,
+    layer_norm,
+    linear,
+    spec_entries,
+)
 from aoizora.models.wan.config import (
     Geometry,
     WanConfig,
@@ -102,25 +107,7 @@ def _check_generation(attention: str, generation: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Weight placement: tp dim from the shape table, FSDP dim = the largest other dim divisible by
-# the weight-shard count (weights with no such dim stay replicated over the FSDP axes).
-
-
-def fsdp_dim(shape: tuple[int, ...], tp_dim: int | None, shards: int) -> int | None:
-    if shards <= 1:
-        return None
-    dims = sorted((i for i in range(len(shape)) if i != tp_dim), key=lambda i: -shape[i])
-    return next((i for i in dims if shape[i] % shards == 0), None)
-
-
-def _spec_entries(shape, tp_dim, lay: Layout) -> list:
-    entries: list = [None] * len(shape)
-    if lay.tp > 1 and tp_dim is not None:
-        entries[tp_dim] = "tp"
-    fd = fsdp_dim(shape, tp_dim, lay.fsdp_degree)
-    if fd is not None:
-        entries[fd] = lay.fsdp_axes if len(lay.fsdp_axes) > 1 else lay.fsdp_axes[0]
-    return entries
+# Weight placement (tp dim from the shape table; FSDP dim: models/dit_parts.fsdp_dim).
 
 
 def param_specs(cfg: WanConfig, lay: Layout) -> dict:
@@ -128,11 +115,11 @@ def param_specs(cfg: WanConfig, lay: Layout) -> dict:
     from jax.sharding import PartitionSpec as P
 
     specs: dict = {
-        name: P(*_spec_entries(shape, tp, lay))
+        name: P(*spec_entries(shape, tp, lay))
         for name, (shape, tp) in nonblock_param_shapes(cfg).items()
     }
     specs["blocks"] = {
-        name: P(None, *_spec_entries(shape, tp, lay))
+        name: P(None, *spec_entries(shape, tp, lay))
         for name, (shape, tp) in block_param_shapes(cfg).items()
     }
     return specs
@@ -146,34 +133,8 @@ def param_shapes(cfg: WanConfig) -> dict:
     return shapes
 
 
-def _gather_weights(w: dict, table: dict, lay: Layout) -> dict:
-    """All-gather the FSDP-sharded weights (per layer inside the scan: ZeRO-3 style)."""
-    if lay.fsdp_degree <= 1:
-        return w
-    out = {}
-    for name, x in w.items():
-        shape, tp = table[name]
-        fd = fsdp_dim(shape, tp, lay.fsdp_degree)
-        out[name] = x if fd is None else jax.lax.all_gather(x, lay.fsdp_axes, axis=fd, tiled=True)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Small ops.
-
-
-def _linear(x, w, b, out_dtype):
-    y = jnp.dot(x.astype(w.dtype), w, preferred_element_type=F32)
-    if b is not None:
-        y = y + b.astype(F32)
-    return y.astype(out_dtype)
-
-
-def _layer_norm(x, eps):
-    x = x.astype(F32)
-    mean = x.mean(axis=-1, keepdims=True)
-    var = jnp.square(x - mean).mean(axis=-1, keepdims=True)
-    return (x - mean) * jax.lax.rsqrt(var + eps)
 
 
 def _psum(x, axis: str | None, degree: int):
@@ -218,43 +179,8 @@ def rope_cos_sin(positions, grid: tuple[int, int, int], tokens: int, head_dim: i
     return jnp.cos(ang), jnp.sin(ang)
 
 
-def apply_rope(x, cos, sin):
-    """B5: channels (2j, 2j+1) form complex pair j (interleaved), times exp(i theta)."""
-    b, n, h, d = x.shape
-    xf = x.astype(F32).reshape(b, n, h, d // 2, 2)
-    c, s = cos[None, :, None, :], sin[None, :, None, :]
-    re = xf[..., 0] * c - xf[..., 1] * s
-    im = xf[..., 0] * s + xf[..., 1] * c
-    return jnp.stack([re, im], axis=-1).reshape(b, n, h, d).astype(x.dtype)
-
-
-def _axis_linear_index(axes: tuple[str, ...], lay: Layout):
-    """Linear index over ``axes`` (major first), as PartitionSpec((a, b)) lays shards out."""
-    sizes = dict(lay.axis_sizes)
-    idx = jnp.int32(0)
-    for a in axes:
-        idx = idx * sizes[a] + jax.lax.axis_index(a)
-    return idx
-
-
 # ---------------------------------------------------------------------------------------------
 # Attention under the sequence strategies.
-
-
-def _kernel(lay: Layout):
-    """The fused kernel's block function (q, k, v, valid) -> (o, lse) for the layout."""
-    if lay.attention == "splash":
-        return functools.partial(splash_block_attention, generation=lay.tpu_generation)
-    return pallas_block_attention
-
-
-def _attend(q, k, v, valid, cfg: WanConfig, lay: Layout):
-    """Attention of local q over all of k/v with the layout's implementation."""
-    if lay.attention in FUSED_IMPLS:
-        return fused_local_attention(q, k, v, valid, block=_kernel(lay))
-    return local_attention(
-        q, k, v, valid, q_chunk=cfg.q_chunk, kv_chunk=cfg.kv_chunk, unroll=lay.unroll
-    )
 
 
 def _self_attention(q, k, v, cfg: WanConfig, lay: Layout):
@@ -275,7 +201,7 @@ def _self_attention(q, k, v, cfg: WanConfig, lay: Layout):
         fused = lay.attention in FUSED_IMPLS
         ring = fused_ring_attention if fused else ring_attention
         chunks = {"q_chunk": cfg.q_chunk, "kv_chunk": cfg.kv_chunk}
-        extra = {"block": _kernel(lay)} if fused else chunks
+        extra = {"block": fused_kernel(lay)} if fused else chunks
         o = ring(
             q,
             k,
@@ -289,9 +215,9 @@ def _self_attention(q, k, v, cfg: WanConfig, lay: Layout):
     elif lay.outer_axis == "kv_gather":
         k = jax.lax.all_gather(k, "kv_gather", axis=1, tiled=True)
         v = jax.lax.all_gather(v, "kv_gather", axis=1, tiled=True)
-        o = _attend(q, k, v, valid_of(0, k.shape[1]), cfg, lay)
+        o = attend(q, k, v, valid_of(0, k.shape[1]), cfg, lay)
     else:
-        o = _attend(q, k, v, valid_of(0, block), cfg, lay)
+        o = attend(q, k, v, valid_of(0, block), cfg, lay)
     if lay.ulysses > 1:
         o = jax.lax.all_to_all(o, "ulysses", split_axis=1, concat_axis=2, tiled=True)
     return o
@@ -310,14 +236,10 @@ def _block(x, w, e0, ctx, cos, sin, cfg: WanConfig, lay: Layout):
     shift1, scale1, gate1, shift2, scale2, gate2 = (mod[:, i][:, None, :] for i in range(6))
 
     # Self-attention (B1-B7).
-    h = (_layer_norm(x, eps) * (1 + scale1) + shift1).astype(dt)
-    q = _rms_norm_full_dim(
-        _linear(h, w["self_wq"], w["self_bq"], dt), w["self_norm_q"], d, lay, eps
-    )
-    k = _rms_norm_full_dim(
-        _linear(h, w["self_wk"], w["self_bk"], dt), w["self_norm_k"], d, lay, eps
-    )
-    v = _linear(h, w["self_wv"], w["self_bv"], dt)
+    h = (layer_norm(x, eps) * (1 + scale1) + shift1).astype(dt)
+    q = _rms_norm_full_dim(linear(h, w["self_wq"], w["self_bq"], dt), w["self_norm_q"], d, lay, eps)
+    k = _rms_norm_full_dim(linear(h, w["self_wk"], w["self_bk"], dt), w["self_norm_k"], d, lay, eps)
+    v = linear(h, w["self_wv"], w["self_bv"], dt)
     q, k, v = (
         apply_rope(_heads(q, hd), cos, sin),
         apply_rope(_heads(k, hd), cos, sin),
@@ -325,40 +247,40 @@ def _block(x, w, e0, ctx, cos, sin, cfg: WanConfig, lay: Layout):
     )
     o = _self_attention(q, k, v, cfg, lay)
     o = o.reshape(o.shape[0], o.shape[1], -1)
-    y = _psum(_linear(o, w["self_wo"], None, F32), "tp", lay.tp) + w["self_bo"].astype(F32)
+    y = _psum(linear(o, w["self_wo"], None, F32), "tp", lay.tp) + w["self_bo"].astype(F32)
     x = x + y * gate1
 
     # Cross-attention (B8-B11); text (and image) K/V replicated over the sequence axes.
-    c = (_layer_norm(x, eps) * w["norm3_g"].astype(F32) + w["norm3_b"].astype(F32)).astype(dt)
+    c = (layer_norm(x, eps) * w["norm3_g"].astype(F32) + w["norm3_b"].astype(F32)).astype(dt)
     q = _rms_norm_full_dim(
-        _linear(c, w["cross_wq"], w["cross_bq"], dt), w["cross_norm_q"], d, lay, eps
+        linear(c, w["cross_wq"], w["cross_bq"], dt), w["cross_norm_q"], d, lay, eps
     )
     ctx_txt = ctx[:, ctx.shape[1] - cfg.text_len :]
     k = _rms_norm_full_dim(
-        _linear(ctx_txt, w["cross_wk"], w["cross_bk"], dt), w["cross_norm_k"], d, lay, eps
+        linear(ctx_txt, w["cross_wk"], w["cross_bk"], dt), w["cross_norm_k"], d, lay, eps
     )
-    v = _linear(ctx_txt, w["cross_wv"], w["cross_bv"], dt)
+    v = linear(ctx_txt, w["cross_wv"], w["cross_bv"], dt)
     qh = _heads(q, hd)
-    o = _attend(qh, _heads(k, hd), _heads(v, hd), None, cfg, lay)
+    o = attend(qh, _heads(k, hd), _heads(v, hd), None, cfg, lay)
     if cfg.i2v:
         ctx_img = ctx[:, : ctx.shape[1] - cfg.text_len]
         ki = _rms_norm_full_dim(
-            _linear(ctx_img, w["cross_wk_img"], w["cross_bk_img"], dt),
+            linear(ctx_img, w["cross_wk_img"], w["cross_bk_img"], dt),
             w["cross_norm_k_img"],
             d,
             lay,
             eps,
         )
-        vi = _linear(ctx_img, w["cross_wv_img"], w["cross_bv_img"], dt)
-        o = o + _attend(qh, _heads(ki, hd), _heads(vi, hd), None, cfg, lay)
+        vi = linear(ctx_img, w["cross_wv_img"], w["cross_bv_img"], dt)
+        o = o + attend(qh, _heads(ki, hd), _heads(vi, hd), None, cfg, lay)
     o = o.reshape(o.shape[0], o.shape[1], -1)
-    x = x + _psum(_linear(o, w["cross_wo"], None, F32), "tp", lay.tp) + w["cross_bo"].astype(F32)
+    x = x + _psum(linear(o, w["cross_wo"], None, F32), "tp", lay.tp) + w["cross_bo"].astype(F32)
 
     # FFN (B12-B14).
-    h = (_layer_norm(x, eps) * (1 + scale2) + shift2).astype(dt)
+    h = (layer_norm(x, eps) * (1 + scale2) + shift2).astype(dt)
     hid = jnp.dot(h, w["ffn_w1"], preferred_element_type=F32) + w["ffn_b1"].astype(F32)
     hid = jax.nn.gelu(hid, approximate=True).astype(dt)
-    y = _psum(_linear(hid, w["ffn_w2"], None, F32), "tp", lay.tp) + w["ffn_b2"].astype(F32)
+    y = _psum(linear(hid, w["ffn_w2"], None, F32), "tp", lay.tp) + w["ffn_b2"].astype(F32)
     return x + y * gate2
 
 
@@ -385,10 +307,10 @@ def unpatchify(tokens, cfg: WanConfig, geo: Geometry):
 
 def _mlp_proj(clip, p, dt):
     """E7: LayerNorm -> Linear -> GELU(exact) -> Linear -> LayerNorm (I2V image context)."""
-    x = _layer_norm(clip, 1e-5) * p["img_ln1_g"].astype(F32) + p["img_ln1_b"].astype(F32)
-    x = jax.nn.gelu(_linear(x.astype(dt), p["img_w1"], p["img_b1"], F32), approximate=False)
-    x = _linear(x.astype(dt), p["img_w2"], p["img_b2"], F32)
-    x = _layer_norm(x, 1e-5) * p["img_ln2_g"].astype(F32) + p["img_ln2_b"].astype(F32)
+    x = layer_norm(clip, 1e-5) * p["img_ln1_g"].astype(F32) + p["img_ln1_b"].astype(F32)
+    x = jax.nn.gelu(linear(x.astype(dt), p["img_w1"], p["img_b1"], F32), approximate=False)
+    x = linear(x.astype(dt), p["img_w2"], p["img_b2"], F32)
+    x = layer_norm(x, 1e-5) * p["img_ln2_g"].astype(F32) + p["img_ln2_b"].astype(F32)
     return x.astype(dt)
 
 
@@ -400,7 +322,7 @@ def forward_local(params, latent, t, ctx, extra, *, cfg: WanConfig, geo: Geometr
     Returns (Bl, Ls, 64) fp32 head outputs for the local token slice.
     """
     blocks = params["blocks"]
-    top = _gather_weights(
+    top = gather_weights(
         {k: v for k, v in params.items() if k != "blocks"}, nonblock_param_shapes(cfg), lay
     )
     dt = top["patch_w"].dtype
@@ -408,14 +330,14 @@ def forward_local(params, latent, t, ctx, extra, *, cfg: WanConfig, geo: Geometr
 
     # Time embedding (E3-E5), fp32, per branch.
     s = sinusoid(jnp.broadcast_to(t, (bl,)), cfg.freq_dim)
-    e = _linear(jax.nn.silu(_linear(s, top["time_w1"].astype(F32), top["time_b1"], F32)),
+    e = linear(jax.nn.silu(linear(s, top["time_w1"].astype(F32), top["time_b1"], F32)),
                 top["time_w2"].astype(F32), top["time_b2"], F32)  # fmt: skip
-    e0 = _linear(jax.nn.silu(e), top["tproj_w"].astype(F32), top["tproj_b"], F32)
+    e0 = linear(jax.nn.silu(e), top["tproj_w"].astype(F32), top["tproj_b"], F32)
     e0 = e0.reshape(bl, 6, cfg.dim)
 
     # Context (E6-E8).
-    c = jax.nn.gelu(_linear(ctx, top["text_w1"], top["text_b1"], F32), approximate=True)
-    c = _linear(c.astype(dt), top["text_w2"], top["text_b2"], dt)
+    c = jax.nn.gelu(linear(ctx, top["text_w1"], top["text_b1"], F32), approximate=True)
+    c = linear(c.astype(dt), top["text_w2"], top["text_b2"], dt)
     if cfg.i2v:
         y, clip = extra
         img = _mlp_proj(jnp.broadcast_to(clip, (bl, *clip.shape[1:])), top, dt)
@@ -426,21 +348,21 @@ def forward_local(params, latent, t, ctx, extra, *, cfg: WanConfig, geo: Geometr
     tokens = _patchify(latent, cfg, geo)
     tokens = jnp.pad(tokens, ((0, 0), (0, lay.padded_tokens - lay.tokens), (0, 0)))
     ls = lay.local_tokens
-    start = _axis_linear_index(lay.seq_axes, lay) * ls if lay.seq_axes else 0
+    start = axis_linear_index(lay.seq_axes, lay) * ls if lay.seq_axes else 0
     tokens = jax.lax.dynamic_slice_in_dim(tokens, start, ls, axis=1)
     tokens = jnp.broadcast_to(tokens, (bl, *tokens.shape[1:]))
-    x = _linear(tokens, top["patch_w"], top["patch_b"], dt).astype(F32)
+    x = linear(tokens, top["patch_w"], top["patch_b"], dt).astype(F32)
     cos, sin = rope_cos_sin(start + jnp.arange(ls), geo.grid, lay.tokens, cfg.head_dim)
 
     table = block_param_shapes(cfg)
 
     def layer(x, w):
-        return _block(x, _gather_weights(w, table, lay), e0, c, cos, sin, cfg, lay), None
+        return _block(x, gather_weights(w, table, lay), e0, c, cos, sin, cfg, lay), None
 
     x, _ = jax.lax.scan(layer, x, blocks, unroll=lay.unroll)
 
     # Head (H1, H2), fp32.
     hm = top["head_mod"].astype(F32)[None] + e[:, None, :]
     shift, scale = hm[:, 0][:, None, :], hm[:, 1][:, None, :]
-    h = _layer_norm(x, cfg.eps) * (1 + scale) + shift
-    return _linear(h, top["head_w"].astype(F32), top["head_b"], F32)
+    h = layer_norm(x, cfg.eps) * (1 + scale) + shift
+    return linear(h, top["head_w"].astype(F32), top["head_b"], F32)
