@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +146,69 @@ def test_a_bad_calibration_file_names_the_field(mutate, message):
     mutate(doc)
     with pytest.raises(ValueError, match=f"calibration f.json: .*{message}"):
         parse_calibration(doc, "f.json")
+
+
+# -- --calibration on predict and validate (the fixture is hand-written, not a measurement) ----
+
+FIXTURE = str(Path(__file__).parent / "data" / "calibration-v5e-fixture.json")
+TINY = ["--model", "wan2.1-tiny", "--resolution", "tiny", "--frames", "9"]
+PREDICT = ["predict", *TINY, "--topology", "v5e:2x2", "--compiler", "cpu"]
+
+
+def _predict(capsys, tmp_path, *extra):
+    from aoizora.cli.main import main
+
+    argv = [*PREDICT, "--strategy", "cfg=2,ulysses=2", "--cache-dir", str(tmp_path), *extra]
+    rc = main(argv)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_a_calibration_changes_predictions_and_every_output_says_so(capsys, tmp_path):
+    rc, table_json, _ = _predict(capsys, tmp_path, "--json")
+    assert rc == 0
+    rc, cal_json, _ = _predict(capsys, tmp_path, "--json", "--calibration", FIXTURE)
+    assert rc == 0
+    table, cal = json.loads(table_json), json.loads(cal_json)
+    assert table["calibration"]["file"] is None
+    assert cal["calibration"]["file"] == FIXTURE and cal["calibration"]["fixture"] is True
+    assert set(cal["calibration"]["from_file"]) == {
+        "ici_link_one_way_bytes_per_second",
+        "collective_fixed_latency_seconds",
+        "matmul_efficiency",
+        "hbm_efficiency",
+    }
+    assert len(cal["calibration"]["from_table"]) == len(_core.calibratable_constants()) - 4
+    # Slower links, more latency, lower efficiencies: the same program predicts slower.
+    assert cal["seconds"] > table["seconds"]
+    assert cal["breakdown"]["compute_seconds"] > table["breakdown"]["compute_seconds"]
+    rc, text, _ = _predict(capsys, tmp_path, "--calibration", FIXTURE)
+    assert rc == 0 and "constants from calibration" in text and "not a measurement" in text
+    rc, text, _ = _predict(capsys, tmp_path)
+    assert rc == 0 and "constants: the sourced table" in text
+
+
+def test_a_calibration_of_other_devices_is_refused_with_exit_2(capsys, tmp_path, calibration):
+    doc, _, _ = calibration
+    cpu = tmp_path / "cpu.json"
+    cpu.write_text(json.dumps(doc))
+    rc, _, err = _predict(capsys, tmp_path, "--calibration", str(cpu))
+    assert rc == 2 and "measured on 8 'cpu' devices" in err and "v5e:2x2" in err
+    assert len(err.strip().splitlines()) == 1
+    rc, _, err = _predict(capsys, tmp_path, "--calibration", str(tmp_path / "missing.json"))
+    assert rc == 2 and "no such calibration file" in err
+
+
+def test_validate_uses_the_calibration_on_its_generation_only():
+    from aoizora.calibrate import load_calibration
+    from aoizora.cli.validate import evaluate
+
+    table = {(r["id"], r["setup"]): r["predicted"] for r in evaluate()["points"]}
+    report = evaluate(load_calibration(FIXTURE))
+    cal = {(r["id"], r["setup"]): r["predicted"] for r in report["points"]}
+    assert "v5e slices: constants from calibration" in report["constants"]
+    v1 = next(k for k in table if k[0] == "V1")
+    assert cal[v1] > table[v1]  # v5e all-gather: half the link bandwidth
+    for key in table:
+        if key[0] in ("C3", "C5"):  # TPU7x points keep the table
+            assert cal[key] == table[key]

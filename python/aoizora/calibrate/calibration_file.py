@@ -152,3 +152,34 @@ def describe(sources: dict[str, Any]) -> str:
         f"constants from calibration {sources['file']}{fixture}: {picked}; "
         f"the other {len(sources['from_table'])} from the sourced table"
     )
+
+
+class CalibratedCore:
+    """The core module as ``aoizora validate`` uses it (slice parsing and the chip table), with a
+    calibration's constants for the slices of its device kind and the sourced table for the
+    others; everything else passes through."""
+
+    def __init__(self, core: Any, cal: Calibration) -> None:
+        generation = next(
+            (c["generation"] for c in core.chip_specs() if c["device_kind"] == cal.device_kind),
+            None,
+        )
+        if generation is None:
+            raise ValueError(
+                f"calibration {cal.path} was measured on '{cal.device_kind}' devices "
+                f"({cal.platform}), which are no TPU generation of the sourced table"
+            )
+        self._core, self._cal, self.generation = core, cal, generation
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._core, name)
+
+    def parse_slice_spec(self, spec: str):
+        topo = self._core.parse_slice_spec(spec)
+        return calibrated_topology(topo, self._cal) if topo.generation == self.generation else topo
+
+    def chip_specs(self) -> list[dict[str, Any]]:
+        return [
+            {**c, **self._cal.constants} if c["generation"] == self.generation else c
+            for c in self._core.chip_specs()
+        ]

@@ -168,6 +168,7 @@ def _make_plan(p: PlanningSession, best: CandidateRecord, baselines, stats, orac
         runner_ups=runner_ups,
         baselines=baselines + ([_oracle_row(oracle)] if oracle and oracle.get("ran") else []),
         stats=stats,
+        calibration=p.constant_sources,
     )
 
 

@@ -13,6 +13,13 @@ from aoizora.planner.explain import explain
 from aoizora.planner.pipeline import PlanOutcome
 
 
+def _constants_line(plan) -> str:
+    """Which constants the predictions used: a calibration file's or the sourced table's."""
+    from aoizora.calibrate.calibration_file import describe
+
+    return describe(plan.calibration or {})
+
+
 def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
     """Ours first, then each baseline, with the speed-up of ours over it."""
     plan = outcome.plan
@@ -113,6 +120,7 @@ def markdown(outcome: PlanOutcome) -> str:
         f"{PREDICTION_NOTE}\n\nCompiler: {plan.compiler}; attention: {plan.attention}; compute "
         f"source: {plan.compute_source} (docs/fidelity.md)\n\n"
     )
+    out.write(_constants_line(plan) + "\n\n")
     out.write(
         "| solution | candidate | CFG | placement | predicted step (ms) | ours faster by | note |\n"
     )
@@ -296,6 +304,7 @@ def print_table(outcome: PlanOutcome, console) -> None:
         markup=False,
         highlight=False,
     )
+    console.print(_constants_line(plan), markup=False, highlight=False)
 
 
 def print_explanation(outcome: PlanOutcome, console) -> None:
