@@ -57,6 +57,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(they must be the plan's slice; with --compiler cpu, that many CPU devices) and pick "
         "the winner by measurement",
     )
+    p.add_argument(
+        "--measure-steps",
+        type=int_arg("--measure-steps", lo=1, hi=10000),
+        default=5,
+        help="timed steps per measured row, after --measure-warmup untimed ones (5)",
+    )
+    p.add_argument(
+        "--measure-warmup",
+        type=int_arg("--measure-warmup", lo=0, hi=10000),
+        default=2,
+        help="untimed steps before the timed ones (2)",
+    )
     p.add_argument("--out", default="aoizora-out", help="directory for plan.json and reports")
     p.add_argument("--json", action="store_true", help="print plan.json to stdout")
     p.add_argument(
@@ -99,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         calibration=args.calibration,
         measure=args.measure,
+        measure_steps=args.measure_steps,
+        measure_warmup=args.measure_warmup,
     )
     with Progress(enabled=True) as progress:
         outcome = run_plan(req, progress)

@@ -41,6 +41,8 @@ class PlanRequest:
     # model path; None: the table.
     calibration: str | None = None
     measure: int = 0  # --measure N: run the N best plans and every baseline on the devices
+    measure_steps: int = 5  # timed steps per measured row
+    measure_warmup: int = 2  # untimed steps before them
 
     def validate(self) -> None:
         if self.mode not in ("exact", "topk"):
