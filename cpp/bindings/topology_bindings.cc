@@ -1,15 +1,18 @@
 // Python surface of the topology stage: slice specs, shapes, wraparound, device numbering, links,
 // routes and the chip-spec table (aoizora.core().parse_slice_spec("v5e:2x4")).
 
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <tuple>
 
+#include "aoizora/topology/chip_constants.h"
 #include "aoizora/topology/chip_spec.h"
 #include "aoizora/topology/device_order.h"
 #include "aoizora/topology/links.h"
@@ -69,6 +72,25 @@ nb::dict LinkDict(const Topology& t, const Link& link) {
   return d;
 }
 
+using ConstantMap = std::map<std::string, double>;
+
+Topology Calibrated(const Topology& topology, const ConstantMap& constants) {
+  std::vector<ConstantOverride> overrides;
+  for (const auto& [name, value] : constants) overrides.push_back({name, value});
+  return ValueOrThrow(topology.WithConstants(overrides));
+}
+
+ConstantMap OverrideMap(const Topology& t) {
+  ConstantMap out;
+  for (const ConstantOverride& o : t.constant_overrides()) out[o.name] = o.value;
+  return out;
+}
+
+// Equality and pickling see the calibration: two slices with other constants predict otherwise.
+std::tuple<std::string, ConstantMap> State(const Topology& t) {
+  return {t.ToString(), OverrideMap(t)};
+}
+
 }  // namespace
 
 void BindTopology(nb::module_& m) {
@@ -78,10 +100,19 @@ void BindTopology(nb::module_& m) {
                        "string, parsed on each call).")
       .def(
           "__init__",
-          [](Topology* self, const std::string& spec) {
-            new (self) Topology(ValueOrThrow(ParseSliceSpec(spec)));
+          [](Topology* self, const std::string& spec, std::optional<ConstantMap> calibration) {
+            Topology topo = ValueOrThrow(ParseSliceSpec(spec));
+            if (calibration) topo = Calibrated(topo, *calibration);
+            new (self) Topology(std::move(topo));
           },
-          nb::arg("spec"))
+          nb::arg("spec"), nb::arg("calibration") = nb::none(),
+          "calibration: {constant name: value} replacing the sourced table's values (the names "
+          "of calibratable_constants(); errors name the key)")
+      .def("with_constants", &Calibrated, nb::arg("constants"),
+           "A copy of this slice with calibrated chip constants ({name: value}); names already "
+           "calibrated take the new value.")
+      .def_prop_ro("constant_overrides", &OverrideMap,
+                   "{name: value} of the constants that differ from the sourced table")
       .def_prop_ro("spec", &Topology::ToString, "the slice spec, 'v5e:2x4'")
       .def_prop_ro("name", &Topology::ToString, "the slice spec, 'v5e:2x4' (same as spec)")
       .def_prop_ro("generation",
@@ -185,23 +216,35 @@ void BindTopology(nb::module_& m) {
           "Device ids of chip coordinates given as [x, y, z] or [x, y, z, core].")
       .def("__eq__",
            [](const Topology& a, nb::handle b) {
-             return nb::isinstance<Topology>(b) &&
-                    a.ToString() == nb::cast<const Topology&>(b).ToString();
+             return nb::isinstance<Topology>(b) && State(a) == State(nb::cast<const Topology&>(b));
            })
       .def("__hash__", [](const Topology& t) { return nb::hash(nb::str(t.ToString().c_str())); })
-      .def("__getstate__", &Topology::ToString)
+      .def("__getstate__", &State)
       .def("__setstate__",
-           [](Topology* self, const std::string& spec) {
-             new (self) Topology(ValueOrThrow(ParseSliceSpec(spec)));
+           [](Topology* self, const std::tuple<std::string, ConstantMap>& state) {
+             new (self) Topology(
+                 Calibrated(ValueOrThrow(ParseSliceSpec(std::get<0>(state))), std::get<1>(state)));
            })
       .def("__str__", &Topology::ToString)
-      .def("__repr__", [](const Topology& t) { return "Topology('" + t.ToString() + "')"; });
+      .def("__repr__", [](const Topology& t) {
+        const size_t n = t.constant_overrides().size();
+        return "Topology('" + t.ToString() + "'" +
+               (n ? ", " + std::to_string(n) + " calibrated constants" : std::string()) + ")";
+      });
 
   m.def(
       "parse_slice_spec",
       [](const std::string& spec) { return ValueOrThrow(ParseSliceSpec(spec)); }, nb::arg("spec"),
       "Parse 'v5e:2x4' (same as Topology('v5e:2x4')); ValueError names the bad part and lists "
       "valid shapes");
+  m.def(
+      "calibratable_constants",
+      [] {
+        std::vector<std::string> out;
+        for (std::string_view name : CalibratableConstantNames()) out.emplace_back(name);
+        return out;
+      },
+      "names of the chip constants a calibration may set (Topology(spec, calibration=...))");
   m.def("chip_specs", [] {
     nb::list out;
     for (const ChipSpec& spec : AllChipSpecs()) out.append(ChipSpecDict(spec));

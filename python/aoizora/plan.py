@@ -44,6 +44,11 @@ class Plan:
     attention: str = "jax"
     compute_source: str = "roofline"  # Q2's compute source: compiler (libtpu's cycles) | roofline
     batch: int = 1  # samples per step
+    # Which constants came from a calibration file and which from the sourced table
+    # (aoizora.calibrate.constant_sources); None in plans written before calibration existed.
+    calibration: dict[str, Any] | None = None
+    # --measure: the plan's step measured on the devices present (docs/plan-schema.md).
+    measured: dict[str, Any] | None = None
     schema: str = SCHEMA
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +72,8 @@ class Plan:
             "runner_ups": self.runner_ups,
             "baselines": self.baselines,
             "stats": self.stats,
+            **({"calibration": self.calibration} if self.calibration is not None else {}),
+            **({"measured": self.measured} if self.measured is not None else {}),
         }
 
     @classmethod
@@ -102,6 +109,8 @@ class Plan:
                 stats=dict(obj.get("stats", {})),
                 attention=str(obj.get("attention", "jax")),
                 compute_source=str(obj.get("compute_source", "roofline")),
+                calibration=obj.get("calibration"),
+                measured=obj.get("measured"),
             )
         except KeyError as e:
             raise ValueError(f"{source}: missing field {e.args[0]!r}") from None

@@ -20,6 +20,17 @@ _COUNT = {"type": "integer", "minimum": 1, "maximum": _MAX_INT}
 _INDEX = {"type": "integer", "minimum": 0, "maximum": _MAX_INT}
 _SECONDS = {"type": ["number", "null"], "minimum": 0}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
+# A step measured on the devices present (--measure): median seconds and every timed run.
+_MEASURED = {
+    "type": ["object", "null"],
+    "required": ["seconds", "runs"],
+    "properties": {
+        "seconds": {"type": "number", "exclusiveMinimum": 0},
+        "runs": {"type": "array", "minItems": 1, "items": {"type": "number", "minimum": 0}},
+        "min_seconds": {"type": "number", "minimum": 0},
+        "max_seconds": {"type": "number", "minimum": 0},
+    },
+}
 
 
 def existing_solutions() -> tuple[str, ...]:
@@ -91,7 +102,26 @@ PLAN_SCHEMA: dict[str, Any] = {
         },
         "runner_ups": {
             "type": "array",
-            "items": {"type": "object", "properties": {"seconds": _SECONDS}},
+            "items": {"type": "object", "properties": {"seconds": _SECONDS, "measured": _MEASURED}},
+        },
+        "calibration": {
+            "type": ["object", "null"],
+            "required": ["file", "from_file", "from_table"],
+            "properties": {
+                "file": _TEXT_OR_NULL,
+                "from_file": {"type": "object"},
+                "from_table": {"type": "array", "items": _NAME},
+            },
+        },
+        "measured": {
+            "type": ["object", "null"],
+            "required": ["seconds", "runs", "winner", "devices"],
+            "properties": {
+                "seconds": {"type": "number", "exclusiveMinimum": 0},
+                "runs": {"type": "array", "minItems": 1, "items": {"type": "number"}},
+                "winner": {"type": "object", "required": ["name", "candidate", "seconds"]},
+                "devices": {"type": "string"},
+            },
         },
         "baselines": {
             "type": "array",
@@ -115,6 +145,7 @@ PLAN_SCHEMA: dict[str, Any] = {
                     "existing_solution": {"type": "boolean"},
                     "cfg": {"type": "string"},
                     "source": {"type": "string"},
+                    "measured": _MEASURED,
                 },
             },
         },

@@ -112,6 +112,29 @@ Result<Topology> Topology::Create(Generation generation, const std::vector<int64
   return Topology(&spec, dims);
 }
 
+Result<Topology> Topology::WithConstants(std::span<const ConstantOverride> overrides) const {
+  std::vector<ConstantOverride> merged = overrides_;
+  for (const ConstantOverride& o : overrides) {
+    auto same = std::find_if(merged.begin(), merged.end(),
+                             [&](const ConstantOverride& m) { return m.name == o.name; });
+    if (same != merged.end()) {
+      same->value = o.value;
+    } else {
+      merged.push_back(o);
+    }
+  }
+  std::sort(merged.begin(), merged.end(),
+            [](const ConstantOverride& a, const ConstantOverride& b) { return a.name < b.name; });
+  // Always from the table row, so that the result depends only on the merged overrides.
+  AOIZORA_ASSIGN_OR_RETURN(ChipSpec spec,
+                           ApplyConstantOverrides(GetChipSpec(generation()), merged));
+  Topology out = *this;
+  out.owned_spec_ = std::make_shared<const ChipSpec>(spec);
+  out.spec_ = out.owned_spec_.get();
+  out.overrides_ = std::move(merged);
+  return out;
+}
+
 std::vector<int64_t> Topology::spec_shape() const {
   if (spec_->spec_dims == 2) return {shape_[0], shape_[1]};
   return {shape_[0], shape_[1], shape_[2]};

@@ -10,10 +10,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "aoizora/topology/chip_constants.h"
 #include "aoizora/topology/chip_spec.h"
 #include "aoizora/util/result.h"
 
@@ -51,6 +54,12 @@ class Topology {
   // "v5e:2x4"
   std::string ToString() const;
 
+  // The same slice with calibrated chip constants (chip_constants.h): `overrides` replace the
+  // sourced table's values; a name already overridden takes the new value. Errors name the key.
+  Result<Topology> WithConstants(std::span<const ConstantOverride> overrides) const;
+  // The constants that differ from the sourced table, sorted by name (empty: the table as is).
+  const std::vector<ConstantOverride>& constant_overrides() const { return overrides_; }
+
   // Device grid (see file comment). Axis sizes and wraparound; the core axis never wraps.
   int64_t GridSize(int axis) const { return grid_size_[axis]; }
   bool GridWraps(int axis) const { return axis != kCoreAxis && wrap_[axis - 1]; }
@@ -67,7 +76,10 @@ class Topology {
  private:
   Topology(const ChipSpec* spec, std::array<int64_t, 3> shape);
 
+  // The table row, or the calibrated copy `owned_spec_` holds (shared by copies: immutable).
   const ChipSpec* spec_;
+  std::shared_ptr<const ChipSpec> owned_spec_;
+  std::vector<ConstantOverride> overrides_;
   std::array<int64_t, 3> shape_;
   std::array<bool, 3> wrap_;
   std::array<int64_t, kNumGridAxes> grid_size_;

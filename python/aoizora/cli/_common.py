@@ -154,3 +154,15 @@ def add_model_source_arguments(p, attention: bool = True) -> None:
         f"without estimates (CPU compiler) always use the roofline. Default: {DEFAULT_COMPUTE} "
         "(docs/fidelity.md says why).",
     )
+
+
+def add_calibration_argument(p) -> None:
+    """--calibration FILE: a calibration (``aoizora calibrate``) whose constants replace the
+    sourced table's; every output says which constants came from where."""
+    p.add_argument(
+        "--calibration",
+        default=None,
+        metavar="FILE",
+        help="calibration file from `aoizora calibrate` on the slice's kind of device: its "
+        "constants replace the sourced table's (outputs say which came from where)",
+    )

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 
 from aoizora.cli._common import (
+    add_calibration_argument,
     add_model_source_arguments,
     add_scenario_arguments,
     console,
+    int_arg,
     print_json,
 )
 
@@ -44,6 +46,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--oracle",
         action="store_true",
         help="also compile every candidate and score every permutation (<= 8 chips)",
+    )
+    add_calibration_argument(p)
+    p.add_argument(
+        "--measure",
+        type=int_arg("--measure", lo=0, hi=1000),
+        default=0,
+        metavar="N",
+        help="after ranking, run the N best plans and every baseline on the devices present "
+        "(they must be the plan's slice; with --compiler cpu, that many CPU devices) and pick "
+        "the winner by measurement",
+    )
+    p.add_argument(
+        "--measure-steps",
+        type=int_arg("--measure-steps", lo=1, hi=10000),
+        default=5,
+        help="timed steps per measured row, after --measure-warmup untimed ones (5)",
+    )
+    p.add_argument(
+        "--measure-warmup",
+        type=int_arg("--measure-warmup", lo=0, hi=10000),
+        default=2,
+        help="untimed steps before the timed ones (2)",
     )
     p.add_argument("--out", default="aoizora-out", help="directory for plan.json and reports")
     p.add_argument("--json", action="store_true", help="print plan.json to stdout")
@@ -85,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         oracle=args.oracle,
         cache_dir=args.cache_dir,
+        calibration=args.calibration,
+        measure=args.measure,
+        measure_steps=args.measure_steps,
+        measure_warmup=args.measure_warmup,
     )
     with Progress(enabled=True) as progress:
         outcome = run_plan(req, progress)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from aoizora.cli._common import (
+    add_calibration_argument,
     add_model_source_arguments,
     add_scenario_arguments,
     console,
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--weights-sharded-over", default="", help='axes, e.g. "ulysses"')
     p.add_argument("--placement", choices=["jax", "best", "ids"], default="jax")
     add_model_source_arguments(p)
+    add_calibration_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run, native_log=True)
 
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             attention=args.attention,
             compute=args.compute,
             cache_dir=args.cache_dir,
+            calibration=args.calibration,
         )
     )
     if args.json:
@@ -67,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         f"predicted step latency with {out['placement']}: {out['seconds'] * 1e3:.2f} ms "
         f"(model prediction); best placement: {out['best_placement_seconds'] * 1e3:.2f} ms"
     )
+    from aoizora.calibrate.calibration_file import describe
+
+    c.print(describe(out["calibration"]), markup=False, highlight=False)
     b = out["breakdown"]
     for key in ("compute_seconds", "exposed_comm_seconds"):
         if key in b:

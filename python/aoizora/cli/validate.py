@@ -18,7 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aoizora.cli._common import PREDICTION_LABEL, console, print_json
+from aoizora.cli._common import (
+    PREDICTION_LABEL,
+    add_calibration_argument,
+    console,
+    print_json,
+)
 
 KIB = 1024.0
 MIB = 1024.0 * 1024.0
@@ -389,10 +394,24 @@ def least_squares_fixed_latency(core) -> float:
     return num / den
 
 
-def evaluate() -> dict[str, Any]:
+def evaluate(calibration: Any = None) -> dict[str, Any]:
+    """Every point predicted by the model: with the sourced table, or with ``calibration``'s
+    constants on the slices of its device kind (the others keep the table's)."""
     import aoizora
+    from aoizora.calibrate.calibration_file import CalibratedCore, constant_sources, describe
 
     core = aoizora.core()
+    sources = constant_sources("v5e:2x2", None)
+    words = describe(sources)
+    if calibration is not None:
+        core = CalibratedCore(core, calibration)
+        spec = next(
+            f"{c['generation']}:{'2x2' if c['spec_dims'] == 2 else '2x2x1'}"
+            for c in core.chip_specs()
+            if c["generation"] == core.generation
+        )
+        sources = {**constant_sources(spec, calibration), "generation": core.generation}
+        words = f"{core.generation} slices: " + describe(sources) + "; other generations: the table"
     rows = []
     for p in points():
         predicted = p.predict(core) if p.predict else None
@@ -415,6 +434,8 @@ def evaluate() -> dict[str, Any]:
     held = [abs(r["relative_error"]) for r in rows if r["role"] == "held-out"]
     return {
         "label": f"predicted values are {PREDICTION_LABEL}",
+        "calibration": sources,
+        "constants": words,
         "points": rows,
         "held_out_mean_abs_relative_error": sum(held) / len(held),
         "held_out_max_abs_relative_error": max(held),
@@ -442,6 +463,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="skip the whole-step section (it compiles Wan 2.1 14B for TPU7x when not cached)",
     )
     p.add_argument("--cache-dir", default=None, help="compile cache (default ~/.cache/aoizora)")
+    add_calibration_argument(p)
     p.set_defaults(run=run, native_log=True)
 
 
@@ -455,7 +477,9 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.3g}"
 
 
-def end_to_end(cache_dir: str | None, show_progress: bool) -> dict[str, Any]:
+def end_to_end(
+    cache_dir: str | None, show_progress: bool, calibration: str | None = None
+) -> dict[str, Any]:
     from aoizora.compiler import env
 
     env.configure()
@@ -464,7 +488,7 @@ def end_to_end(cache_dir: str | None, show_progress: bool) -> dict[str, Any]:
 
     total = len(e2e.scenarios())
     with Progress(enabled=show_progress) as progress, progress.stage("end-to-end", total) as tick:
-        return e2e.evaluate(e2e.default_predict(cache_dir), on_scenario=tick)
+        return e2e.evaluate(e2e.default_predict(cache_dir, calibration), on_scenario=tick)
 
 
 def _print_end_to_end(c, e2e: dict[str, Any]) -> None:
@@ -506,9 +530,14 @@ def _print_end_to_end(c, e2e: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = evaluate()
+    from aoizora.calibrate import load_calibration
+
+    cal = load_calibration(args.calibration) if args.calibration else None
+    report = evaluate(cal)
     if not args.no_end_to_end:
-        report["end_to_end"] = end_to_end(args.cache_dir, show_progress=not args.json)
+        report["end_to_end"] = end_to_end(
+            args.cache_dir, show_progress=not args.json, calibration=cal
+        )
     if args.json:
         print_json(report)
         return 0
@@ -529,6 +558,7 @@ def run(args: argparse.Namespace) -> int:
         )
     c = console()
     c.print(table)
+    c.print(report["constants"], markup=False, highlight=False)
     c.print(
         f"held-out points: mean |error| {report['held_out_mean_abs_relative_error']:.1%}, "
         f"max {report['held_out_max_abs_relative_error']:.1%}"

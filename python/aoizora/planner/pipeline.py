@@ -42,6 +42,10 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
     lowerings_before = lowering_count()
     parses_before = core().hlo_parse_count("compiled")
     p = PlanningSession(req, progress)
+    if req.measure:  # refuse now, not after the plan, when the devices are not the slice
+        from aoizora.measure.rows import check_devices
+
+        progress.log(f"--measure {req.measure}: on {check_devices(req.compiler, p.topology)}")
     p.enumerate()
     p.lower_and_bound(p.records)
 
@@ -111,6 +115,14 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
         "stage_seconds": dict(progress.stage_seconds),
     }
     plan = _make_plan(p, best, baselines, stats, oracle) if best is not None else None
+    if plan is not None and req.measure:
+        from aoizora.measure.rows import measure_plan
+
+        measure_plan(
+            p, plan, req.measure, progress, warmup=req.measure_warmup, steps=req.measure_steps
+        )
+        stats["stage_seconds"] = dict(progress.stage_seconds)
+        stats["wall_seconds"] = time.perf_counter() - wall_start
     return PlanOutcome(plan, p.records, baselines, stats, oracle)
 
 
@@ -168,6 +180,7 @@ def _make_plan(p: PlanningSession, best: CandidateRecord, baselines, stats, orac
         runner_ups=runner_ups,
         baselines=baselines + ([_oracle_row(oracle)] if oracle and oracle.get("ran") else []),
         stats=stats,
+        calibration=p.constant_sources,
     )
 
 

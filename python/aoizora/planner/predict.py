@@ -25,6 +25,7 @@ class PredictRequest:
     cache_dir: str | None = None
     timeout_s: float = 1800.0
     batch: int = 1
+    calibration: str | None = None  # a calibration file: its constants instead of the table's
 
 
 def predict(req: PredictRequest) -> dict[str, Any]:
@@ -48,6 +49,7 @@ def predict(req: PredictRequest) -> dict[str, Any]:
             workers=1,
             timeout_s=req.timeout_s,
             cache_dir=req.cache_dir,
+            calibration=req.calibration,
         ),
         Progress(enabled=False),
     )
@@ -68,6 +70,7 @@ def predict(req: PredictRequest) -> dict[str, Any]:
         "compiler": res.compiler,
         "q1_seconds": rec.q1["seconds"],
         "note": PREDICTION_NOTE,
+        "calibration": session.constant_sources,
     }
     if res.fits is False:
         raise RuntimeError(

@@ -13,6 +13,35 @@ from aoizora.planner.explain import explain
 from aoizora.planner.pipeline import PlanOutcome
 
 
+def _constants_line(plan) -> str:
+    """Which constants the predictions used: a calibration file's or the sourced table's."""
+    from aoizora.calibrate.calibration_file import describe
+
+    return describe(plan.calibration or {})
+
+
+def measured_summary(plan) -> str:
+    """What --measure found: the devices, the winner by measurement, how the ranking held."""
+    m = plan.measured
+    w = m["winner"]
+    rho = m.get("spearman_predicted_vs_measured")
+    runner_ups = [r for r in plan.runner_ups if r.get("measured", {}).get("seconds")]
+    return (
+        f"Measured on {m['devices']}: median of {m['steps']} timed steps after {m['warmup']} "
+        f"warm-up, random weights and inputs. Winner by measurement: {w['name']} "
+        f"({w['candidate']}) at {w['seconds'] * 1e3:.2f} ms measured (predicted "
+        f"{w['predicted_seconds'] * 1e3:.2f} ms); the plan measured {m['seconds'] * 1e3:.2f} ms"
+        + ("" if m["plan_wins"] else " (the measurement picks another row)")
+        + (f"; runner-ups measured: {len(runner_ups)}" if runner_ups else "")
+        + (
+            f"; Spearman rank correlation predicted vs measured {rho:+.2f}"
+            if rho is not None
+            else ""
+        )
+        + "."
+    )
+
+
 def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
     """Ours first, then each baseline, with the speed-up of ours over it."""
     plan = outcome.plan
@@ -28,6 +57,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "seconds": ours,
                 "speedup": 1.0,
                 "note": "",
+                "measured": (plan.measured or {}).get("seconds"),
             }
         )
     for b in outcome.baselines:
@@ -47,6 +77,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "seconds": secs if b["fits"] is not False else None,
                 "speedup": (secs / ours) if (secs and ours and b["fits"] is not False) else None,
                 "note": note,
+                "measured": (b.get("measured") or {}).get("seconds"),
             }
         )
     if outcome.oracle and outcome.oracle.get("ran"):
@@ -60,6 +91,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "seconds": o["seconds"],
                 "speedup": (o["seconds"] / ours) if ours else None,
                 "note": "",
+                "measured": None,
             }
         )
     return rows
@@ -113,14 +145,20 @@ def markdown(outcome: PlanOutcome) -> str:
         f"{PREDICTION_NOTE}\n\nCompiler: {plan.compiler}; attention: {plan.attention}; compute "
         f"source: {plan.compute_source} (docs/fidelity.md)\n\n"
     )
+    out.write(_constants_line(plan) + "\n\n")
+    measured = plan.measured is not None
     out.write(
-        "| solution | candidate | CFG | placement | predicted step (ms) | ours faster by | note |\n"
+        "| solution | candidate | CFG | placement | predicted step (ms) | ours faster by | "
+        + ("measured step (ms) | " if measured else "")
+        + "note |\n"
     )
-    out.write("|---|---|---|---|---|---|---|\n")
+    out.write("|---|---|---|---|---|---|" + ("---|" if measured else "") + "---|\n")
     for r in comparison_rows(outcome):
         cells = [r["name"], r["candidate"], r["cfg"], r["placement"], _ms(r["seconds"])]
-        cells += [_x(r["speedup"]), r["note"]]
+        cells += [_x(r["speedup"])] + ([_ms(r["measured"])] if measured else []) + [r["note"]]
         out.write("| " + " | ".join(_md_cell(c) for c in cells) + " |\n")
+    if measured:
+        out.write("\n" + measured_summary(plan) + "\n")
     out.write(
         "\nCFG: parallel = a cfg mesh axis (each guidance pass on half the devices); batch = "
         "both passes as one batch of two on every device; sequential = one pass after the other "
@@ -221,6 +259,9 @@ def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, 
         t.add_column("placement", overflow="fold")
         t.add_column("step (ms)", justify="right", no_wrap=True)
         t.add_column("ours faster by", justify="right", overflow="fold")
+        measured = any(r["measured"] is not None for r in rows)
+        if measured:
+            t.add_column("measured (ms)", justify="right", no_wrap=True)
         t.add_column("note", justify="right", no_wrap=True)
         for r, mark in zip(rows, marks, strict=True):
             t.add_row(
@@ -230,6 +271,7 @@ def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, 
                 _short(r["placement"]),
                 _ms(r["seconds"]),
                 _x(r["speedup"]),
+                *([_ms(r["measured"])] if measured else []),
                 mark,
             )
         return t
@@ -241,6 +283,8 @@ def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, 
     for r, mark in zip(rows, marks, strict=True):
         t.add_row(r["name"], r["candidate"], _ms(r["seconds"]), _x(r["speedup"]))
         detail = f"CFG {r['cfg']}, {_short(r['placement'])}" + (f" {mark}" if mark else "")
+        if r["measured"] is not None:
+            detail += f", measured {_ms(r['measured'])} ms"
         t.add_row("", detail, "", "", style="dim", end_section=False)
     return t
 
@@ -296,6 +340,9 @@ def print_table(outcome: PlanOutcome, console) -> None:
         markup=False,
         highlight=False,
     )
+    console.print(_constants_line(plan), markup=False, highlight=False)
+    if plan.measured is not None:
+        console.print(measured_summary(plan), markup=False, highlight=False)
 
 
 def print_explanation(outcome: PlanOutcome, console) -> None:

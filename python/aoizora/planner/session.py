@@ -37,6 +37,12 @@ class PlanRequest:
     oracle: bool = False  # ablation (e): compile every candidate, score every permutation
     top_placements: int = 5
     cache_dir: str | None = None  # compile cache (default ~/.cache/aoizora)
+    # A calibration file (aoizora calibrate): its constants replace the sourced table's in every
+    # model path; None: the table.
+    calibration: str | None = None
+    measure: int = 0  # --measure N: run the N best plans and every baseline on the devices
+    measure_steps: int = 5  # timed steps per measured row
+    measure_warmup: int = 2  # untimed steps before them
 
     def validate(self) -> None:
         if self.mode not in ("exact", "topk"):
@@ -49,6 +55,8 @@ class PlanRequest:
         check_compute(self.compute)
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {self.workers}")
+        if self.measure < 0:
+            raise ValueError(f"--measure must be >= 0, got {self.measure}")
 
 
 @dataclass
@@ -106,7 +114,13 @@ class PlanningSession:
         self.scenario = self.family.scenario(req.model, req.resolution, req.frames, req.batch)
         req.resolution, req.frames = self.scenario.resolution, self.scenario.frames
         self.info = self.family.info(self.scenario)
-        self.topology = _core.parse_slice_spec(req.topology)  # validates the slice
+        from aoizora.calibrate import calibrated_topology, constant_sources, load_calibration
+
+        # Validates the slice; a calibration (refused for another device kind) replaces the
+        # table's constants for every Q1, rank, score and oracle call below.
+        self.calibration = load_calibration(req.calibration) if req.calibration else None
+        self.topology = calibrated_topology(_core.parse_slice_spec(req.topology), self.calibration)
+        self.constant_sources = constant_sources(self.topology, self.calibration)
         self.topology_name = str(req.topology)
         self.num_devices = int(self.topology.num_devices)
         self.workload = self.family.workload(
