@@ -100,3 +100,22 @@ def test_bad_input_is_one_line_exit_2(capsys, extra, needle):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and needle in err, err
+
+
+def test_validate_has_simgrid_rows_for_v5_m1_m2(capsys):
+    report = _json(capsys, ["validate", "--json", "--no-end-to-end"])
+    assert "SimGrid" in report["simulated_label"]
+    sim = {(p["id"], p["setup"]): p for p in report["points"] if p["simulated"] is not None}
+    ids = {i for i, _ in sim}
+    assert {"V5", "M1", "M2"} <= ids
+    for p in sim.values():
+        assert p["simulated_relative_error"] == pytest.approx(p["simulated"] / p["measured"] - 1)
+    # Max-min sharing of one link: each of two permutes gets half (V5 measured 0.66).
+    v5 = next(p for (i, s), p in sim.items() if i == "V5" and "sharing" in s)
+    assert v5["simulated"] == pytest.approx(0.5, rel=1e-3)
+    # M1/M2 at 67 MB: both core groups share each chip's links on the platform; SimGrid lands
+    # within 2% of the measured time (the comm model, one set of links per core, is ~2x fast).
+    for p in sim.values():
+        if p["id"] in ("M1", "M2") and "67.1" in p["setup"]:
+            assert abs(p["simulated_relative_error"]) < 0.02
+            assert p["simulated"] > 1.8 * p["predicted"]
