@@ -12,7 +12,7 @@ STAMPS="$VENV/.aoizora-stamps"
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 APT_PACKAGES=(g++ make libgtest-dev libbenchmark-dev clang-14 libclang-rt-14-dev clang-format-14
-  python3-venv python3-dev)
+  python3-venv python3-dev libsimgrid-dev pkg-config)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -50,6 +50,7 @@ void BindHlo(nanobind::module_& m);
 void BindProgram(nanobind::module_& m);
 void BindComm(nanobind::module_& m);
 void BindPlacement(nanobind::module_& m);
+void BindSim(nanobind::module_& m);
 void BindPlanner(nanobind::module_& m);
 void BindCandidates(nanobind::module_& m);
 

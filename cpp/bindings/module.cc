@@ -52,6 +52,7 @@ NB_MODULE(_core, m) {
   BindProgram(m);
   BindComm(m);
   BindPlacement(m);
+  BindSim(m);
   BindPlanner(m);
   BindCandidates(m);
   m.def(

@@ -58,6 +58,8 @@ struct SnakeSpec {
 class CommScratch {
  public:
   const LinkLoads& loads() const { return loads_; }
+  // Records the link runs of later Estimate calls into `*runs` (sim/ replays them); nullptr stops.
+  void RecordRuns(std::vector<LinkRun>* runs) { loads_.RecordRuns(runs); }
 
  private:
   friend class CommModel;

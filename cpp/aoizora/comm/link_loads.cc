@@ -30,6 +30,7 @@ void LinkLoads::Reset(bool count_users) {
 
 void LinkLoads::AddRun(int64_t device, int64_t coord, int axis, int64_t steps, double bytes) {
   if (steps == 0) return;
+  if (recorded_runs_ != nullptr) recorded_runs_->push_back({device, axis, steps, bytes});
   touched_axes_ |= 1u << axis;
   largest_run_bytes_ = std::max(largest_run_bytes_, bytes);
   const int64_t n = size_[axis];

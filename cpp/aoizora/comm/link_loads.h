@@ -16,6 +16,16 @@
 
 namespace aoizora {
 
+// One AddRun call as given: `bytes` on |steps| consecutive links leaving `device` along `axis`
+// (direction sign(steps)). The simulator (sim/) replays these as flows, so both evaluators see the
+// same expansion of a collective.
+struct LinkRun {
+  int64_t device = 0;
+  int axis = 1;
+  int64_t steps = 0;
+  double bytes = 0.0;
+};
+
 class LinkLoads {
  public:
   explicit LinkLoads(const Topology& topology);
@@ -28,6 +38,8 @@ class LinkLoads {
   // one after the other (wrapping round on a wrapped axis). `coord` is the device's coordinate on
   // that axis. Precondition: the links exist (|steps| <= size on a wrapped axis).
   void AddRun(int64_t device, int64_t coord, int axis, int64_t steps, double bytes);
+  // When set, every later AddRun is also appended to `*runs` (not cleared by Reset); nullptr stops.
+  void RecordRuns(std::vector<LinkRun>* runs) { recorded_runs_ = runs; }
   // Converts the accumulated differences to loads. Call once after the last AddRun.
   void Finalize();
 
@@ -55,6 +67,7 @@ class LinkLoads {
   bool count_users_ = false;
   unsigned touched_axes_ = 0;
   double largest_run_bytes_ = 0.0;
+  std::vector<LinkRun>* recorded_runs_ = nullptr;
 };
 
 }  // namespace aoizora

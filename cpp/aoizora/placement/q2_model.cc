@@ -270,6 +270,16 @@ double Q2Scorer::Score(const int32_t* order) {
 Q2Breakdown Q2Scorer::Breakdown(const DeviceIds& placement) {
   std::copy(placement.begin(), placement.end(), placement_.begin());
   CostCollectives();
+  return BreakdownOfCosts();
+}
+
+Q2Breakdown Q2Scorer::BreakdownWithCosts(const std::vector<double>& seconds_each) {
+  std::copy(seconds_each.begin(), seconds_each.begin() + static_cast<ptrdiff_t>(cost_.size()),
+            cost_.begin());
+  return BreakdownOfCosts();
+}
+
+Q2Breakdown Q2Scorer::BreakdownOfCosts() {
   std::vector<double> exposed(cost_.size(), 0.0);
   Q2Breakdown b;
   b.seconds = Replay(exposed.data());

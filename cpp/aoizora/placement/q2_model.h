@@ -91,6 +91,10 @@ class Q2Model {
   int64_t distinct_collective_count() const { return static_cast<int64_t>(collectives_.size()); }
   int64_t collective_event_count() const { return static_cast<int64_t>(events_.size()); }
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // The i-th distinct collective (0 <= i < distinct_collective_count()), as the comm model sees it.
+  const Collective& distinct_collective(int64_t i) const {
+    return collectives_[static_cast<size_t>(i)].collective;
+  }
 
   // Checks a placement (injective, devices of the slice, covers the program's logical devices).
   Status ValidatePlacement(const DeviceIds& placement) const;
@@ -142,12 +146,17 @@ class Q2Scorer {
   // Same, for a device order stored as int32 (placement spaces); n = model.num_logical_devices().
   double Score(const int32_t* order);
   Q2Breakdown Breakdown(const DeviceIds& placement);
+  // The same replay with each distinct collective's time given (seconds per instance, one per
+  // distinct collective) instead of the comm model's: another evaluator of the network (sim/)
+  // reuses the program's events, dependencies and async windows.
+  Q2Breakdown BreakdownWithCosts(const std::vector<double>& seconds_each);
 
  private:
   // Costs every distinct collective on `placement_`, then replays the events. If `exposed` is not
   // null, adds each event's exposed seconds to exposed[collective].
   double Replay(double* exposed);
   void CostCollectives();
+  Q2Breakdown BreakdownOfCosts();
 
   const Q2Model& model_;
   CommScratch scratch_;

@@ -120,13 +120,14 @@ class CompiledCandidate {
   Result<OracleReport> Oracle(placement::ComputeSource source);
   // Error: top < 0.
   Result<CompiledComputeProfile> Profile(int64_t top, placement::ComputeSource source) const;
+  // The Q2 model of `source`, built on first use (sim/ replays its events on SimGrid). Error: no
+  // mesh was given.
+  Result<const placement::Q2Model*> Model(placement::ComputeSource source);
 
  private:
   CompiledCandidate(Topology topology, CompiledModuleAnalysis analysis,
                     std::optional<std::vector<int64_t>> mesh_shape,
                     std::vector<std::string> axis_names);
-  // The Q2 model of `source`, built on first use.
-  Result<const placement::Q2Model*> Model(placement::ComputeSource source);
 
   Topology topology_;
   CommModel comm_;

@@ -42,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ring-order", choices=["best", "listed"], default="best")
     p.add_argument("--contention", choices=["fair", "measured"], default="fair")
     p.add_argument("--links", action="store_true", help="list the load on every used link")
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="also simulate it on SimGrid (simulator prediction; docs/simgrid.md)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -154,7 +159,13 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
         check_ids(placement, "--placement", n)
     model = core.CommModel(topo, ring_order=args.ring_order, contention=args.contention)
     cost = model.cost(args.kind, nbytes, groups=groups, pairs=pairs, placement=placement)
-    return {
+    simulated = None
+    if getattr(args, "simulate", False):
+        sim = core.Simulator(topo, ring_order=args.ring_order)
+        simulated = sim.simulate_collective(
+            args.kind, nbytes, groups=groups, pairs=pairs, placement=placement
+        ).to_dict()
+    out = {
         "label": PREDICTION_LABEL,
         "topology": str(topo),
         "kind": args.kind,
@@ -163,6 +174,9 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
         "contention": args.contention,
         **cost,
     }
+    if simulated is not None:
+        out["simulated"] = simulated
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -186,6 +200,13 @@ def run(args: argparse.Namespace) -> int:
         c.print("  no link carries data")
     else:
         c.print(f"  bottleneck link {b['name']}: {b['bytes']:.4g} B")
+    sim = result.get("simulated")
+    if sim is not None:
+        c.print(
+            f"  SimGrid: [bold]{sim['seconds'] * us:.2f} us[/bold] ({sim['label']}): network "
+            f"{sim['network_seconds'] * us:.2f} us x {sim['passes']} pass(es) + fixed "
+            f"{sim['fixed_latency_seconds'] * us:.2f} us, {sim['flows']} flows"
+        )
     if args.links:
         for link in sorted(result["link_loads"], key=lambda x: -x["bytes"]):
             c.print(f"    {link['name']}: {link['bytes']:.4g} B")

@@ -39,6 +39,8 @@ class Point:
     role: str  # fitted | held-out | out of scope | reference prediction
     predict: Callable[[Any], float] | None = None
     note: str = ""
+    # The same setup on SimGrid (docs/simgrid.md): a simulator prediction, not a measurement.
+    simulate: Callable[[Any], float] | None = None
 
 
 def _cost(core, spec: str, kind: str, nbytes: float, groups=None, pairs=None, **opts) -> dict:
@@ -96,6 +98,52 @@ def _v5_ratio(contention: str) -> Callable[[Any], float]:
 def _v5_solo_rate(core) -> float:
     v = 64 * MIB
     return v / _cost(core, "v5e:4x4", "collective-permute", v, pairs=[(0, 1)])["seconds"]
+
+
+def _sim_v5_ratio(core) -> float:
+    # V5 on SimGrid: the same two permutes, max-min fair sharing of link 1->2 (network time only).
+    sim = core.Simulator("v5e:4x4")
+    v = 64 * MIB
+    solo = sim.simulate_collective("collective-permute", v, pairs=[(0, 2)])
+    both = sim.simulate_collective("collective-permute", v, pairs=[(0, 2), (1, 3)])
+    return solo.network_seconds / both.network_seconds
+
+
+def _sim_v5_solo_rate(core) -> float:
+    v = 64 * MIB
+    t = core.Simulator("v5e:4x4").simulate_collective("collective-permute", v, pairs=[(0, 1)])
+    return v / t.seconds
+
+
+# M1/M2 (end-to-end-measurements.md): all-gathers over 4 devices, one core per chip, the core-0
+# and core-1 groups at once (device id = core + 2 x chip). M2 reads "the size-4 axis" as the 4
+# chips of one z-plane per core (its times equal M1's).
+_M1_GROUPS = [[0, 2, 4, 6], [1, 3, 5, 7]]
+_M2_GROUPS = [[0, 2, 4, 6], [1, 3, 5, 7], [8, 10, 12, 14], [9, 11, 13, 15]]
+
+
+def _m_all_gather(spec: str, groups, shard_bytes: float, simulated: bool):
+    def f(core) -> float:
+        v = 4 * shard_bytes  # the gathered result per group
+        if simulated:
+            return core.Simulator(spec).simulate_collective("all-gather", v, groups=groups).seconds
+        return _cost(core, spec, "all-gather", v, groups=groups)["seconds"]
+
+    return f
+
+
+def _m_point(mid: str, spec: str, groups, shard_mb: float, measured_us: float) -> Point:
+    return Point(
+        mid,
+        "[G] accelerator-microbenchmarks Ironwood all_gather.md",
+        f"{spec}: all-gather of {shard_mb} MB shards over 4 chips, both core groups at once",
+        measured_us * 1e-6,
+        "s",
+        "held-out",
+        _m_all_gather(spec, groups, shard_mb * 1e6, simulated=False),
+        "both cores of a chip share its links; the comm model gives each its own",
+        _m_all_gather(spec, groups, shard_mb * 1e6, simulated=True),
+    )
 
 
 def _chip(core, generation: str) -> dict:
@@ -156,6 +204,7 @@ def points() -> list[Point]:
             "ratio",
             "held-out",
             _v5_ratio("fair"),
+            simulate=_sim_v5_ratio,
         ),
         Point(
             "V5",
@@ -175,7 +224,11 @@ def points() -> list[Point]:
             "B/s",
             "held-out",
             _v5_solo_rate,
+            simulate=_sim_v5_solo_rate,
         ),
+        _m_point("M1", "tpu7x:2x2x1", _M1_GROUPS, 4.19, 155.0),
+        _m_point("M1", "tpu7x:2x2x1", _M1_GROUPS, 67.1, 2252.0),
+        _m_point("M2", "tpu7x:2x2x2", _M2_GROUPS, 67.1, 2253.0),
         Point(
             "C1",
             m6736,
@@ -418,6 +471,10 @@ def evaluate(calibration: Any = None) -> dict[str, Any]:
         rel = None
         if predicted is not None and p.measured:
             rel = predicted / p.measured - 1.0
+        simulated = p.simulate(core) if p.simulate else None
+        sim_rel = None
+        if simulated is not None and p.measured:
+            sim_rel = simulated / p.measured - 1.0
         rows.append(
             {
                 "id": p.id,
@@ -427,6 +484,8 @@ def evaluate(calibration: Any = None) -> dict[str, Any]:
                 "measured": p.measured,
                 "predicted": predicted,
                 "relative_error": rel,
+                "simulated": simulated,
+                "simulated_relative_error": sim_rel,
                 "role": p.role,
                 "note": p.note,
             }
@@ -436,6 +495,7 @@ def evaluate(calibration: Any = None) -> dict[str, Any]:
         "label": f"predicted values are {PREDICTION_LABEL}",
         "calibration": sources,
         "constants": words,
+        "simulated_label": "simulated values are simulator predictions (SimGrid, docs/simgrid.md)",
         "points": rows,
         "held_out_mean_abs_relative_error": sum(held) / len(held),
         "held_out_max_abs_relative_error": max(held),
@@ -544,21 +604,25 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title=f"model vs published measurements ({report['label']})")
-    for col in ("id", "setup", "measured", "predicted", "error", "role"):
+    for col in ("id", "setup", "measured", "predicted", "error", "SimGrid", "error", "role"):
         table.add_column(col)
     for r in report["points"]:
         err = r["relative_error"]
+        sim_err = r["simulated_relative_error"]
         table.add_row(
             r["id"],
             r["setup"],
             _fmt(r["measured"], r["unit"]),
             _fmt(r["predicted"], r["unit"]),
             "-" if err is None else f"{err:+.1%}",
+            _fmt(r["simulated"], r["unit"]),
+            "-" if sim_err is None else f"{sim_err:+.1%}",
             r["role"] + (f" ({r['note']})" if r["note"] else ""),
         )
     c = console()
     c.print(table)
     c.print(report["constants"], markup=False, highlight=False)
+    c.print(f"SimGrid column: {report['simulated_label']}")
     c.print(
         f"held-out points: mean |error| {report['held_out_mean_abs_relative_error']:.1%}, "
         f"max {report['held_out_max_abs_relative_error']:.1%}"
