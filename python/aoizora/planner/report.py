@@ -26,6 +26,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "cfg": _guidance(plan),
                 "placement": "searched",
                 "seconds": ours,
+                "simulated_seconds": plan.predicted.get("simulated_seconds"),
                 "speedup": 1.0,
                 "note": "",
             }
@@ -45,6 +46,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "cfg": b.get("cfg") or "-",
                 "placement": b["placement"],
                 "seconds": secs if b["fits"] is not False else None,
+                "simulated_seconds": b.get("simulated_seconds"),
                 "speedup": (secs / ours) if (secs and ours and b["fits"] is not False) else None,
                 "note": note,
             }
@@ -58,6 +60,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "cfg": "-",
                 "placement": "exhaustive",
                 "seconds": o["seconds"],
+                "simulated_seconds": None,
                 "speedup": (o["seconds"] / ours) if ours else None,
                 "note": "",
             }
@@ -114,17 +117,19 @@ def markdown(outcome: PlanOutcome) -> str:
         f"source: {plan.compute_source} (docs/fidelity.md)\n\n"
     )
     out.write(
-        "| solution | candidate | CFG | placement | predicted step (ms) | ours faster by | note |\n"
+        "| solution | candidate | CFG | placement | predicted step (ms) | SimGrid step (ms) "
+        "| ours faster by | note |\n"
     )
-    out.write("|---|---|---|---|---|---|---|\n")
+    out.write("|---|---|---|---|---|---|---|---|\n")
     for r in comparison_rows(outcome):
         cells = [r["name"], r["candidate"], r["cfg"], r["placement"], _ms(r["seconds"])]
-        cells += [_x(r["speedup"]), r["note"]]
+        cells += [_ms(r.get("simulated_seconds")), _x(r["speedup"]), r["note"]]
         out.write("| " + " | ".join(_md_cell(c) for c in cells) + " |\n")
     out.write(
         "\nCFG: parallel = a cfg mesh axis (each guidance pass on half the devices); batch = "
         "both passes as one batch of two on every device; sequential = one pass after the other "
-        "(two forward programs per step). existing_solution rows: "
+        "(two forward programs per step). SimGrid step: the same step with its collectives "
+        "timed by SimGrid, a simulator prediction (docs/simgrid.md). existing_solution rows: "
         + ", ".join(f"`{b['name']}`" for b in outcome.baselines if b["existing_solution"])
         + "; the others are ablations (docs/planner.md).\n"
     )
@@ -220,6 +225,7 @@ def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, 
         t.add_column("CFG", overflow="fold")
         t.add_column("placement", overflow="fold")
         t.add_column("step (ms)", justify="right", no_wrap=True)
+        t.add_column("SimGrid (ms)", justify="right", no_wrap=True)
         t.add_column("ours faster by", justify="right", overflow="fold")
         t.add_column("note", justify="right", no_wrap=True)
         for r, mark in zip(rows, marks, strict=True):
@@ -229,6 +235,7 @@ def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, 
                 r["cfg"],
                 _short(r["placement"]),
                 _ms(r["seconds"]),
+                _ms(r.get("simulated_seconds")),
                 _x(r["speedup"]),
                 mark,
             )
@@ -271,6 +278,13 @@ def print_table(outcome: PlanOutcome, console) -> None:
     if natural > console.width:
         t = _comparison_table(rows, marks, title, compact=True)
     console.print(t)
+    if any(r.get("simulated_seconds") is not None for r in rows):
+        console.print(
+            "SimGrid: the same step with its collectives timed by SimGrid (simulator prediction, "
+            "docs/simgrid.md)",
+            markup=False,
+            highlight=False,
+        )
     for i, note in enumerate(notes, 1):
         console.print(f"[{i}] {note}", markup=False, highlight=False)
     if placements:
