@@ -73,6 +73,10 @@ class StubPlanner:
         self.scored.append((rec.label, coords))
         return {"seconds": 2.0 if rec in self.variants.values() else 1.5}
 
+    def simulate(self, rec, coords):
+        # The SimGrid column (docs/simgrid.md): a stand-in that says which order was simulated.
+        return 1.75 if coords is not None else None
+
 
 def _rec(label: str, **q1) -> CandidateRecord:
     return CandidateRecord(Candidate.parse(label), q1={**FITS, **q1})
@@ -124,6 +128,7 @@ def test_a_recipe_that_runs_is_scored_at_its_own_mesh_order():
         wr.recipe("maxdiffusion-default", "wan2.1-t2v-1.3b", 8), "v5e:2x4"
     ).device_coords
     assert row["seconds"] == 1.5 and row["fits"] is True and row["device_order"] == want
+    assert row["simulated_seconds"] == 1.75  # scored rows carry the SimGrid column too
     assert p.compiled == ["kv_gather=8|w:kv_gather"]
 
 

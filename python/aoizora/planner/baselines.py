@@ -106,6 +106,7 @@ def _score_record(p, rec, row: dict[str, Any], placement: str, coords) -> dict[s
         coords = where.device_coords
     scored = p.score(rec, coords)
     row["seconds"] = scored["seconds"]
+    row["simulated_seconds"] = p.simulate(rec, coords)
     row["breakdown"] = scored
     row["device_order"] = coords
     return row

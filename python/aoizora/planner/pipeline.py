@@ -174,6 +174,8 @@ def _make_plan(p: PlanningSession, best: CandidateRecord, baselines, stats, orac
             "placement": top.get("description", ""),
             "worst_placement_seconds": best.worst_seconds,
             "q1_seconds": best.q1["seconds"],
+            # The same step on SimGrid (docs/simgrid.md): a simulator prediction.
+            "simulated_seconds": p.simulate(best, top["device_order"]),
             "note": PREDICTION_NOTE,
         },
         partition_specs=p.family.partition_specs(best.candidate),

@@ -55,6 +55,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "cfg": _guidance(plan),
                 "placement": "searched",
                 "seconds": ours,
+                "simulated_seconds": plan.predicted.get("simulated_seconds"),
                 "speedup": 1.0,
                 "note": "",
                 "measured": (plan.measured or {}).get("seconds"),
@@ -75,6 +76,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "cfg": b.get("cfg") or "-",
                 "placement": b["placement"],
                 "seconds": secs if b["fits"] is not False else None,
+                "simulated_seconds": b.get("simulated_seconds"),
                 "speedup": (secs / ours) if (secs and ours and b["fits"] is not False) else None,
                 "note": note,
                 "measured": (b.get("measured") or {}).get("seconds"),
@@ -89,6 +91,7 @@ def comparison_rows(outcome: PlanOutcome) -> list[dict[str, Any]]:
                 "cfg": "-",
                 "placement": "exhaustive",
                 "seconds": o["seconds"],
+                "simulated_seconds": None,
                 "speedup": (o["seconds"] / ours) if ours else None,
                 "note": "",
                 "measured": None,
@@ -148,21 +151,22 @@ def markdown(outcome: PlanOutcome) -> str:
     out.write(_constants_line(plan) + "\n\n")
     measured = plan.measured is not None
     out.write(
-        "| solution | candidate | CFG | placement | predicted step (ms) | ours faster by | "
-        + ("measured step (ms) | " if measured else "")
-        + "note |\n"
+        "| solution | candidate | CFG | placement | predicted step (ms) | SimGrid step (ms) | "
+        "ours faster by | " + ("measured step (ms) | " if measured else "") + "note |\n"
     )
-    out.write("|---|---|---|---|---|---|" + ("---|" if measured else "") + "---|\n")
+    out.write("|---|---|---|---|---|---|---|" + ("---|" if measured else "") + "---|\n")
     for r in comparison_rows(outcome):
         cells = [r["name"], r["candidate"], r["cfg"], r["placement"], _ms(r["seconds"])]
-        cells += [_x(r["speedup"])] + ([_ms(r["measured"])] if measured else []) + [r["note"]]
+        cells += [_ms(r.get("simulated_seconds")), _x(r["speedup"])]
+        cells += ([_ms(r["measured"])] if measured else []) + [r["note"]]
         out.write("| " + " | ".join(_md_cell(c) for c in cells) + " |\n")
     if measured:
         out.write("\n" + measured_summary(plan) + "\n")
     out.write(
         "\nCFG: parallel = a cfg mesh axis (each guidance pass on half the devices); batch = "
         "both passes as one batch of two on every device; sequential = one pass after the other "
-        "(two forward programs per step). existing_solution rows: "
+        "(two forward programs per step). SimGrid step: the same step with its collectives "
+        "timed by SimGrid, a simulator prediction (docs/simgrid.md). existing_solution rows: "
         + ", ".join(f"`{b['name']}`" for b in outcome.baselines if b["existing_solution"])
         + "; the others are ablations (docs/planner.md).\n"
     )
@@ -258,6 +262,7 @@ def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, 
         t.add_column("CFG", overflow="fold")
         t.add_column("placement", overflow="fold")
         t.add_column("step (ms)", justify="right", no_wrap=True)
+        t.add_column("SimGrid (ms)", justify="right", no_wrap=True)
         t.add_column("ours faster by", justify="right", overflow="fold")
         measured = any(r["measured"] is not None for r in rows)
         if measured:
@@ -270,6 +275,7 @@ def _comparison_table(rows: list[dict[str, Any]], marks: list[str], title: str, 
                 r["cfg"],
                 _short(r["placement"]),
                 _ms(r["seconds"]),
+                _ms(r.get("simulated_seconds")),
                 _x(r["speedup"]),
                 *([_ms(r["measured"])] if measured else []),
                 mark,
@@ -315,6 +321,13 @@ def print_table(outcome: PlanOutcome, console) -> None:
     if natural > console.width:
         t = _comparison_table(rows, marks, title, compact=True)
     console.print(t)
+    if any(r.get("simulated_seconds") is not None for r in rows):
+        console.print(
+            "SimGrid: the same step with its collectives timed by SimGrid (simulator prediction, "
+            "docs/simgrid.md)",
+            markup=False,
+            highlight=False,
+        )
     for i, note in enumerate(notes, 1):
         console.print(f"[{i}] {note}", markup=False, highlight=False)
     if placements:

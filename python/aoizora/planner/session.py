@@ -331,6 +331,16 @@ class PlanningSession:
     def score(self, rec: CandidateRecord, coords: list[list[int]]) -> dict[str, Any]:
         return rec.compiled.score(coords, compute=self.req.compute).to_dict()
 
+    def simulate(self, rec: CandidateRecord, coords: list[list[int]]) -> float | None:
+        """The step on SimGrid at ``coords`` (docs/simgrid.md; a simulator prediction): the plan
+        table's second opinion. None when the core was built without SimGrid."""
+        if rec.compiled is None or not self.core.simgrid_available():
+            return None
+        if getattr(self, "_simulator", None) is None:
+            self._simulator = self.core.Simulator(self.topology)
+        step = self._simulator.simulate_steps(rec.compiled, [coords], compute=self.req.compute)
+        return step[0].seconds
+
     def record_for(self, candidate) -> CandidateRecord | None:
         for rec in self.records:
             if rec.candidate == candidate:
