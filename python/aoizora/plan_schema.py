@@ -20,10 +20,11 @@ _COUNT = {"type": "integer", "minimum": 1, "maximum": _MAX_INT}
 _INDEX = {"type": "integer", "minimum": 0, "maximum": _MAX_INT}
 _SECONDS = {"type": ["number", "null"], "minimum": 0}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
-# A step measured on the devices present (--measure): median seconds and every timed run.
+# A step measured on the devices present (--measure): median seconds and every timed run, or
+# {"error": why} for a row that could not run.
 _MEASURED = {
     "type": ["object", "null"],
-    "required": ["seconds", "runs"],
+    "anyOf": [{"required": ["seconds", "runs"]}, {"required": ["error"]}],
     "properties": {
         "seconds": {"type": "number", "exclusiveMinimum": 0},
         "runs": {"type": "array", "minItems": 1, "items": {"type": "number", "minimum": 0}},

@@ -25,9 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     # dest out_file: an "out" attribute is a directory to the native log (cli/_native_log.py).
-    p.add_argument(
-        "--out", dest="out_file", default="calibration.json", help="file to write"
-    )
+    p.add_argument("--out", dest="out_file", default="calibration.json", help="file to write")
     p.add_argument("--quick", action="store_true", help="fewer sizes and repeats (~1 min on CPU)")
     p.add_argument(
         "--backend",
