@@ -15,6 +15,7 @@ from aoizora.cli.main import main
 
 DATA = Path(__file__).parent / "data" / "hlo" / "generated"
 ALL_GATHER = str(DATA / "all_gather.tpu.compiled.hlo")  # 8 partitions, mesh (2, 4)
+CALIBRATION_FIXTURE = Path(__file__).parent / "data" / "calibration-v5e-fixture.json"
 PERMUTE = str(DATA / "permute.tpu.compiled.hlo")  # ring i -> i+1 over model, mesh (2, 4)
 V = 64 * 2**20
 
@@ -84,6 +85,21 @@ def test_placement_changes_the_simulated_permute_step(capsys):
     near = _json(capsys, [*base, "--placement", "[0,2,4,6,1,3,5,7]"])
     far = _json(capsys, [*base, "--placement", "[0,1,2,3,4,5,6,7]"])
     assert near["comm_seconds"] != far["comm_seconds"]
+
+
+def test_calibration_changes_the_simulated_links(capsys):
+    # The fixture halves the link bandwidth and multiplies the fixed latency by five: SimGrid's
+    # links and Q2 both read the calibrated constants, and the report says where they came from.
+    base = ["simulate", "--hlo", PERMUTE, "--topology", "v5e:2x4", "--mesh", "2,4", "--json"]
+    base += ["--placement", "[0,1,2,3,4,5,6,7]"]
+    table = _json(capsys, base)
+    cal = _json(capsys, [*base, "--calibration", str(CALIBRATION_FIXTURE)])
+    assert table["calibration"]["file"] is None
+    assert "ici_link_one_way_bytes_per_second" in cal["calibration"]["from_file"]
+    assert cal["comm_seconds"] > 1.5 * table["comm_seconds"]
+    assert cal["model_comm_seconds"] > 1.5 * table["model_comm_seconds"]
+    # Compute comes from libtpu's cycle estimates (the default source): efficiencies not used.
+    assert cal["compute_seconds"] == table["compute_seconds"]
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from typing import Any
 
 from aoizora.cli._common import (
     PREDICTION_LABEL,
+    add_calibration_argument,
     add_model_source_arguments,
     console,
     print_json,
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="best (default), jax, or a JSON list of device ids or [x,y,z] per logical device",
     )
     add_model_source_arguments(p, attention=False)
+    add_calibration_argument(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run, native_log=True)
 
@@ -93,12 +95,20 @@ def simulate(
     axis_names: list[str],
     placement: str = "best",
     compute: str = "compiler",
+    calibration: str | None = None,
 ) -> dict:
-    """The simulated step as the JSON report; ValueError for bad input."""
+    """The simulated step as the JSON report; ValueError for bad input. ``calibration``: a
+    calibration file whose constants replace the table's for both SimGrid's links and Q2."""
     import aoizora
+    from aoizora.calibrate.calibration_file import (
+        calibrated_topology,
+        constant_sources,
+        load_calibration,
+    )
 
     core = aoizora.core()
-    topo = core.parse_slice_spec(topology)
+    cal = load_calibration(calibration) if calibration else None
+    topo = calibrated_topology(core.parse_slice_spec(topology), cal)
     text = read_input_file(hlo)
     n = math.prod(mesh)
     if n > topo.num_devices:
@@ -133,6 +143,7 @@ def simulate(
         "placement_method": method,
         "device_order": coords,
         "device_ids": list(topo.ids_of(coords)),
+        "calibration": constant_sources(topo, cal),
         **step.to_dict(),
     }
 
@@ -144,7 +155,9 @@ def _ms(seconds: float) -> str:
 def run(args: argparse.Namespace) -> int:
     mesh = parse_mesh(args.mesh)
     names = parse_axis_names(args.axis_names, mesh)
-    report = simulate(args.hlo, args.topology, mesh, names, args.placement, args.compute)
+    report = simulate(
+        args.hlo, args.topology, mesh, names, args.placement, args.compute, args.calibration
+    )
     if args.json:
         print_json(report)
         return 0
@@ -162,4 +175,7 @@ def run(args: argparse.Namespace) -> int:
         f"[italic]({PREDICTION_LABEL})[/italic]"
     )
     c.print(f"compute (Q2's clock in both) {_ms(report['compute_seconds'])}")
+    from aoizora.calibrate.calibration_file import describe
+
+    c.print(describe(report["calibration"]), markup=False, highlight=False)
     return 0
