@@ -185,8 +185,8 @@ def test_strategy_matches_one_device(one_device, label):
 def test_fused_kernel_path_matches_one_device(one_device, monkeypatch):
     # The splash path (fused ring hops merged by log-sum-exp, padding masked per hop) with the
     # TPU kernel replaced by its dense CPU stand-in: the masks and the merge, not the kernel.
-    from aoizora.models.attention import reference_block_attention
     from aoizora.models import dit_parts
+    from aoizora.models.attention import reference_block_attention
     from aoizora.models.flux import model
 
     # The ring path takes the kernel in flux.model, the local path in dit_parts.attend.
