@@ -10,7 +10,8 @@
 //   CollectiveTime t = model.Estimate(collective, placement, scratch);  // no allocation
 //
 // The model unrolls every group into the flows its algorithm sends, adds the bytes on every
-// directed link (groups of one collective run at once and share links), and prices the collective
+// directed link (groups of one collective run at once and share links; the two cores of a tpu7x
+// chip share the chip's ICI links, comm/link_loads.h), and prices the collective
 // as   fixed latency + passes x (most loaded link's bytes / its bandwidth + hops x hop latency),
 // with passes = 2 for all-reduce (reduce-scatter then all-gather) and 1 otherwise.
 
@@ -42,7 +43,8 @@ struct CollectiveTime {
 };
 
 struct CollectiveCost : CollectiveTime {
-  std::vector<double> link_bytes;  // bytes per link slot (LinkIndex), all passes
+  // Bytes per link slot (LinkIndex), all passes; a tpu7x chip's ICI link at its core-0 slot.
+  std::vector<double> link_bytes;
 };
 
 // One candidate ring for a group that does not fill a sub-grid: a boustrophedon over the group's

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <tuple>
 
 #include "aoizora/comm/collective_validation.h"
 #include "aoizora/topology/links.h"
@@ -259,6 +260,68 @@ TEST(CommModel, Tpu7xCoresShareTheDieToDieLink) {
   EXPECT_EQ(cost.bottleneck_link, LinkIndex({0, kCoreAxis, true}));
 }
 
+// TPU7x: the two cores of a chip share its ICI links (end-to-end-measurements.md M1, M2), and a
+// transfer between them crosses the die-to-die link only.
+TEST(CommModel, Tpu7xCoresOfAChipShareItsIciLink) {
+  const Topology topo = Slice("tpu7x:2x2x2");
+  const double w1 = topo.chip().ici_link_one_way.bytes_per_second;
+  const int64_t a0 = topo.DeviceId({0, 0, 0}, 0), a1 = topo.DeviceId({0, 0, 0}, 1);
+  const int64_t b0 = topo.DeviceId({1, 0, 0}, 0), b1 = topo.DeviceId({1, 0, 0}, 1);
+  const CommModel model(topo);
+  const CollectiveCost one = MustCost(model, Permute(kV, {{a0, b0}}));
+  EXPECT_NEAR(one.bulk_seconds, kV / w1, kRel);
+  // Core 0 and core 1 each send V to the same core of the next chip: 2V on the chip's one +x link.
+  const CollectiveCost both = MustCost(model, Permute(kV, {{a0, b0}, {a1, b1}}));
+  EXPECT_NEAR(both.bulk_seconds, 2 * kV / w1, kRel);
+  EXPECT_EQ(both.bottleneck_link, LinkIndex({a0, 1, true}));
+  EXPECT_DOUBLE_EQ(both.bottleneck_bytes, 2 * kV);
+  EXPECT_EQ(both.link_bytes[LinkIndex({a1, 1, true})], 0.0);  // read at the chip's core-0 slot
+  EXPECT_EQ(both.hops, 1);
+  // Whichever core of the next chip receives, the chip link is the same.
+  const CollectiveCost crossed = MustCost(model, Permute(kV, {{a0, b1}, {a1, b0}}));
+  // (each transfer crosses x once, before or after the die-to-die link, on one chip x link)
+  EXPECT_DOUBLE_EQ(crossed.link_bytes[LinkIndex({a0, 1, true})], 2 * kV);
+  // The measured contention law sees the two cores as two users of one link.
+  const CommModel measured(topo, {.contention = ContentionLaw::kMeasuredSharedLink});
+  EXPECT_EQ(MustCost(measured, Permute(kV, {{a0, b0}, {a1, b1}})).bottleneck_users, 2);
+}
+
+TEST(CommModel, Tpu7xBothCoreGroupsTakeTwiceAsLongAsOne) {
+  // M1: all-gathers over the 4 chips of tpu7x:2x2x1, one core per chip; the core-1 group running
+  // at the same time doubles every chip link's bytes, so the bandwidth term doubles.
+  const Topology topo = Slice("tpu7x:2x2x1");
+  const CommModel model(topo);
+  const CollectiveCost one =
+      MustCost(model, Groups(CollectiveKind::kAllGather, kV, {{0, 2, 4, 6}}));
+  const CollectiveCost both =
+      MustCost(model, Groups(CollectiveKind::kAllGather, kV, {{0, 2, 4, 6}, {1, 3, 5, 7}}));
+  EXPECT_GT(one.bulk_seconds, 0.0);
+  EXPECT_NEAR(both.bulk_seconds, 2 * one.bulk_seconds, kRel);
+  EXPECT_EQ(both.hops, one.hops);
+  EXPECT_DOUBLE_EQ(both.bottleneck_bytes, 2 * one.bottleneck_bytes);
+}
+
+TEST(CommModel, Tpu7xTransferBetweenTheCoresOfAChipUsesTheDieToDieLinkOnly) {
+  const Topology topo = Slice("tpu7x:2x2x2");
+  const double d2d = topo.chip().die_to_die_one_way.bytes_per_second;
+  const int64_t c0 = topo.DeviceId({1, 1, 1}, 0), c1 = topo.DeviceId({1, 1, 1}, 1);
+  const CommModel model(topo);
+  for (const auto& [source, target, positive] :
+       {std::tuple{c0, c1, true}, std::tuple{c1, c0, false}}) {
+    const CollectiveCost cost = MustCost(model, Permute(kV, {{source, target}}));
+    const int64_t d2d_slot = LinkIndex({source, kCoreAxis, positive});
+    for (size_t slot = 0; slot < cost.link_bytes.size(); ++slot) {
+      EXPECT_EQ(cost.link_bytes[slot], static_cast<int64_t>(slot) == d2d_slot ? kV : 0.0)
+          << LinkName(topo, LinkFromIndex(static_cast<int64_t>(slot)));
+    }
+    EXPECT_EQ(cost.bottleneck_link, d2d_slot);
+    EXPECT_NEAR(cost.bulk_seconds, kV / d2d, kRel);
+    EXPECT_EQ(cost.hops, 1);
+  }
+  // Both directions at once: full duplex, one die-to-die link each way.
+  EXPECT_NEAR(MustCost(model, Permute(kV, {{c0, c1}, {c1, c0}})).bulk_seconds, kV / d2d, kRel);
+}
+
 TEST(CommModel, FastPathMatchesCostAndReusesScratch) {
   const Topology topo = Slice("v5e:4x8");
   const CommModel model(topo);
@@ -313,7 +376,10 @@ void AddAllToAllPairRoutes(const Topology& topo, int64_t source, int64_t target,
     for (int axis : order) {
       while (at[axis] != to[axis]) {
         const bool positive = to[axis] > at[axis];
-        link_bytes[LinkIndex({topo.DeviceAt(at), axis, positive})] +=
+        // A chip's cores share its ICI links: the load is read at the chip's core-0 slot.
+        GridCoords from_chip = at;
+        if (axis != kCoreAxis) from_chip[kCoreAxis] = 0;
+        link_bytes[LinkIndex({topo.DeviceAt(from_chip), axis, positive})] +=
             bytes / static_cast<double>(orders.size());
         at[axis] += positive ? 1 : -1;
       }
@@ -324,7 +390,7 @@ void AddAllToAllPairRoutes(const Topology& topo, int64_t source, int64_t target,
 TEST(CommModel, AggregatedAllToAllEqualsPairByPairRoutes) {
   // The all-to-all sums its flows per axis; on open slices (no ties) that must equal routing
   // V/N^2 per pair link by link (v5e:4x8: x then y; v5p:2x4x4: x, then y and z in both orders;
-  // tpu7x:2x2x2: core, then x, y, z in all 6 orders).
+  // tpu7x:2x2x2: core, then x, y, z in all 6 orders, both cores' ICI bytes on the chip's links).
   std::mt19937_64 rng(3);
   for (std::string_view spec : {"v5e:4x8", "v5p:2x4x4", "tpu7x:2x2x2"}) {
     const Topology topo = Slice(spec);

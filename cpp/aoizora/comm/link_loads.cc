@@ -7,6 +7,7 @@ namespace aoizora {
 
 LinkLoads::LinkLoads(const Topology& topology)
     : num_devices_(topology.num_devices()),
+      cores_per_chip_(topology.cores_per_chip()),
       values_(static_cast<size_t>(NumLinkSlots(topology)), 0.0),
       users_(values_.size(), 0),
       last_user_(values_.size(), -1) {
@@ -65,7 +66,7 @@ void LinkLoads::CountUsers(int64_t base, int64_t coord, int axis, int64_t steps)
   int64_t c = coord;
   for (int64_t i = 0; i < std::abs(steps); ++i) {
     const size_t slot =
-        static_cast<size_t>(((base + c * stride_[axis]) * kNumGridAxes + axis) * 2 + dir);
+        static_cast<size_t>(ChipSlot(((base + c * stride_[axis]) * kNumGridAxes + axis) * 2 + dir));
     if (last_user_[slot] != current_user_) {
       last_user_[slot] = current_user_;
       ++users_[slot];
@@ -95,6 +96,31 @@ void LinkLoads::Finalize() {
             v = running > noise ? running : 0.0;
           }
         }
+      }
+    }
+  }
+  FoldCoresOntoChipLinks();
+}
+
+int64_t LinkLoads::ChipSlot(int64_t slot) const {
+  if (cores_per_chip_ == 1) return slot;
+  const int64_t device = slot / (2 * kNumGridAxes);
+  const int axis = static_cast<int>((slot / 2) % kNumGridAxes);
+  if (axis == kCoreAxis) return slot;
+  return slot - (device % cores_per_chip_) * (2 * kNumGridAxes);
+}
+
+void LinkLoads::FoldCoresOntoChipLinks() {
+  if (cores_per_chip_ == 1) return;
+  for (int64_t device = 0; device < num_devices_; ++device) {
+    if (device % cores_per_chip_ == 0) continue;
+    for (int axis = 0; axis < kNumGridAxes; ++axis) {
+      if (axis == kCoreAxis || !(touched_axes_ & (1u << axis))) continue;
+      for (int dir = 0; dir < 2; ++dir) {
+        const int64_t slot = (device * kNumGridAxes + axis) * 2 + dir;
+        double& own = values_[static_cast<size_t>(slot)];
+        values_[static_cast<size_t>(ChipSlot(slot))] += own;
+        own = 0.0;
       }
     }
   }

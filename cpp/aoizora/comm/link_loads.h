@@ -6,6 +6,15 @@
 //
 // Optionally it also counts the distinct users (groups, or permute pairs) of every link, for the
 // measured contention law (comm_options.h); that walks every link of a run and is slower.
+//
+// TPU7x: the two cores (JAX devices) of a chip share the chip's ICI links. Runs are added on the
+// device grid (each core has its own x/y/z slots), and Finalize() folds the ICI slots of every
+// core onto those of the chip's core-0 device, so a chip link's load is the sum of both cores'
+// traffic and is read at the core-0 slot (other cores' ICI slots read zero). The die-to-die link
+// (core axis) is one link per chip and direction already: core 0's + slot and core 1's - slot.
+// Source: the TPU7x all-gather sweeps, both core groups at once (shared/reference/
+// end-to-end-measurements.md M1, M2), take twice the time of one group's bytes on a link; SimGrid
+// (sim/platform.cc) maps the slots the same way.
 
 #include <array>
 #include <cstdint>
@@ -44,11 +53,14 @@ class LinkLoads {
   void Finalize();
 
   // After Finalize: bytes on the link with slot LinkIndex(link), and its number of users (only
-  // counted when Reset(true)).
+  // counted when Reset(true)). On chips with several cores an ICI link is read at ChipSlot().
   const std::vector<double>& bytes() const { return values_; }
   int32_t users(int64_t slot) const { return users_[static_cast<size_t>(slot)]; }
   // Bit `axis` set when some run used that axis.
   unsigned touched_axes() const { return touched_axes_; }
+  // The slot that holds the load of link `slot`: the chip's core-0 slot for ICI axes, the slot
+  // itself for the die-to-die (core) axis and on one-core chips.
+  int64_t ChipSlot(int64_t slot) const;
 
  private:
   void Add(int64_t device_on_line_base, int axis, int dir, int64_t coord, double bytes) {
@@ -56,10 +68,13 @@ class LinkLoads {
         ((device_on_line_base + coord * stride_[axis]) * kNumGridAxes + axis) * 2 + dir)] += bytes;
   }
   void CountUsers(int64_t base, int64_t coord, int axis, int64_t steps);
+  // Adds every core's ICI loads onto the chip's core-0 slots (see the file comment).
+  void FoldCoresOntoChipLinks();
 
   std::array<int64_t, kNumGridAxes> size_;
   std::array<int64_t, kNumGridAxes> stride_;
   int64_t num_devices_;
+  int64_t cores_per_chip_;
   std::vector<double> values_;  // differences until Finalize, loads after
   std::vector<int32_t> users_;
   std::vector<int32_t> last_user_;

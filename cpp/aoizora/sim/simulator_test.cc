@@ -78,15 +78,15 @@ TEST(SimulatorTest, WraparoundShortensTheRoute) {
 }
 
 TEST(SimulatorTest, TwoCoresOfATpu7xChipContendForItsLink) {
-  // Core 0 and core 1 of chip (0,0,0) each send to the same core of chip (1,0,0). The comm model
-  // gives each core its own x link; the platform has one per chip, so the two share it.
+  // Core 0 and core 1 of chip (0,0,0) each send to the same core of chip (1,0,0). The platform
+  // and the comm model both have one x link per chip, so the two share it.
   const Topology t = Slice("tpu7x:2x2x2");
   const int64_t a0 = t.DeviceId({0, 0, 0}, 0), a1 = t.DeviceId({0, 0, 0}, 1);
   const int64_t b0 = t.DeviceId({1, 0, 0}, 0), b1 = t.DeviceId({1, 0, 0}, 1);
   const SimCollectiveTime s = SimulateOne(t, Permutes({{a0, b0}, {a1, b1}}));
   EXPECT_NEAR(s.network_seconds, Hop(t) + 2 * kBytes / W1(t), 1e-6 * s.seconds);
   const double fixed = t.chip().collective_fixed_latency.value;
-  EXPECT_NEAR(s.model_seconds, fixed + Hop(t) + kBytes / W1(t), 1e-9 * s.seconds);
+  EXPECT_NEAR(s.model_seconds, fixed + Hop(t) + 2 * kBytes / W1(t), 1e-9 * s.seconds);
 }
 
 TEST(SimulatorTest, AllReduceRunsTwoPasses) {

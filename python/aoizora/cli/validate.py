@@ -141,7 +141,7 @@ def _m_point(mid: str, spec: str, groups, shard_mb: float, measured_us: float) -
         "s",
         "held-out",
         _m_all_gather(spec, groups, shard_mb * 1e6, simulated=False),
-        "both cores of a chip share its links; the comm model gives each its own",
+        "both cores of a chip share its links, in the comm model and in SimGrid",
         _m_all_gather(spec, groups, shard_mb * 1e6, simulated=True),
     )
 
