@@ -75,6 +75,21 @@ def test_bad_executor_input_names_the_value():
     assert isinstance(make_executor("local"), LocalExecutor)
 
 
+def test_an_unreachable_ray_address_fails_at_once_naming_it():
+    import socket
+
+    from aoizora.compiler.executor_ray import _check_reachable
+
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        t0 = time.perf_counter()
+        with pytest.raises(ValueError, match=f"--ray-address '127.0.0.1:{port}'"):
+            _check_reachable(f"127.0.0.1:{port}")
+    assert time.perf_counter() - t0 < 10
+    _check_reachable("auto")  # no port: left to Ray
+
+
 def test_cli_rejects_a_ray_address_without_ray(tmp_path, capsys):
     from aoizora.cli.main import main
 

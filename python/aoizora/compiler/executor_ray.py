@@ -168,6 +168,7 @@ class RayExecutor:
             kwargs["address"] = "local"
             kwargs["num_cpus"] = workers or os.cpu_count() or 1
         else:
+            _check_reachable(self.address)
             kwargs["address"] = self.address
         try:
             ray.init(**kwargs)
@@ -300,6 +301,22 @@ class RayExecutor:
         result = _failed(job, status, error, key)
         result.wall_seconds = time.perf_counter() - t0
         return result
+
+
+def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Fail at once, naming the address, when nothing listens there (``ray.init`` would retry
+    for minutes in silence). ``auto`` and addresses without a port are left to Ray."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as e:
+        raise ValueError(
+            f"cannot reach a Ray cluster at --ray-address {address!r}: {e.strerror or e}"
+        ) from None
 
 
 def _first(e: BaseException) -> str:

@@ -6,6 +6,7 @@ search, Q2) are calls into the C++ core. Every latency is a model prediction.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,9 @@ class PlanningSession:
         compiles at once (the search's batch), and a bad address fails before any work."""
         from aoizora.compiler.executor import make_executor
 
+        if self.req.executor == "ray":
+            where = self.req.ray_address or os.environ.get("RAY_ADDRESS") or "a local instance"
+            self.progress.log(f"starting Ray ({where}) ...")
         executor = make_executor(
             self.req.executor,
             address=self.req.ray_address,
