@@ -74,6 +74,7 @@ def run_one(executor: str, workers: int, args, work: Path) -> dict:
         str(out),
     ]
     print(f"== {name}: {' '.join(argv[3:])}", file=sys.stderr, flush=True)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     run = subprocess.run(argv, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -87,6 +88,11 @@ def run_one(executor: str, workers: int, args, work: Path) -> dict:
         "executor": executor,
         "workers": workers,
         "process_wall_seconds": round(wall, 1),
+        # The host is shared: the 1-minute load average before the run, and the 15-minute one
+        # after it (about the run's own span), say how busy it was.
+        "load_1min_before": round(load_before, 1),
+        "load_15min_after": round(os.getloadavg()[2], 1),
+        "ray_max_calls": os.environ.get("AOIZORA_RAY_MAX_CALLS", "1") if executor == "ray" else "",
         "plan_wall_seconds": round(stats["wall_seconds"], 1),
         "compile_stage_seconds": round(stats["stage_seconds"].get("compile", 0.0), 1),
         "fresh_compiles": stats["fresh_compiles"],
@@ -100,16 +106,18 @@ def run_one(executor: str, workers: int, args, work: Path) -> dict:
     return {"row": row, "plan": _without_timings(plan)}
 
 
-def write(rows: list[dict], same: bool, args) -> None:
+def write(
+    rows: list[dict], same: bool, args, scenario: str | None = None, host: str | None = None
+) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    scenario = (
+    scenario = scenario or (
         f"{args.model} {args.resolution} {args.frames} frames on {args.topology}, "
         f"--mode {args.mode}"
         + (f" --k {args.k}" if args.mode == "topk" else "")
         + f", --compiler {args.compiler}"
     )
-    host = f"{os.cpu_count()} cores, Python {platform.python_version()}"
-    (RESULTS / "ray.json").write_text(
+    host = host or f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    (RESULTS / f"ray{args.tag}.json").write_text(
         json.dumps({"scenario": scenario, "host": host, "same_plan": same, "runs": rows}, indent=1)
         + "\n"
     )
@@ -118,30 +126,34 @@ def write(rows: list[dict], same: bool, args) -> None:
         "",
         f"Scenario: {scenario}. Host: {host}. Each run: `aoizora plan` in a fresh process, empty "
         "compile cache (`python bench/ray_bench.py`, arguments in ray.json). Wall times are "
-        "measured on this host, shared with other work: read them as a few seconds noisy.",
+        "measured on this host, shared with other work (the load column): compare runs made under "
+        "similar load.",
         "",
         "| run | executor | workers | process wall s | plan wall s | compile stage s | "
-        "fresh compiles | tasks per node | plan (model prediction) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "fresh compiles | tasks per node | host load (1 min before, 15 min after) | "
+        "plan (model prediction) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         nodes = ", ".join(f"{k}: {v}" for k, v in (r["tasks_per_node"] or {}).items()) or "-"
         md.append(
             f"| {r['run']} | {r['executor']} | {r['workers']} | {r['process_wall_seconds']} | "
             f"{r['plan_wall_seconds']} | {r['compile_stage_seconds']} | {r['fresh_compiles']} | "
-            f"{nodes} | {r['candidate']}, {r['predicted_ms']} ms |"
+            f"{nodes} | {r.get('load_1min_before', '?')}, {r.get('load_15min_after', '?')} | "
+            f"{r['candidate']}, {r['predicted_ms']} ms |"
         )
     md += [
         "",
         "Same plan.json in every run apart from timings and the executor's fields: "
         + ("yes" if same else "NO"),
         "",
-        "process wall: the whole command, Ray's start-up included; plan wall: plan.json's "
-        "stats.wall_seconds (from the session's start: Ray is up by then); compile stage: the "
-        "time inside the compile stage, search and baselines together.",
+        "process wall: the whole command (Python, JAX and the C++ core's start-up included); "
+        "plan wall: plan.json's stats.wall_seconds, from the planning session's start (which "
+        "starts the local Ray instance for the ray runs); compile stage: the time inside the "
+        "compile stage, the search's compiles and the baselines' together.",
     ]
-    (RESULTS / "ray.md").write_text("\n".join(md) + "\n")
-    print(f"wrote {RESULTS / 'ray.md'} and ray.json", file=sys.stderr)
+    (RESULTS / f"ray{args.tag}.md").write_text("\n".join(md) + "\n")
+    print(f"wrote {RESULTS}/ray{args.tag}.md and .json", file=sys.stderr)
 
 
 def main() -> int:
@@ -160,7 +172,15 @@ def main() -> int:
         default="ray:1,ray:2,local:2",
         help="executor:workers, comma-separated (default ray:1,ray:2,local:2)",
     )
+    ap.add_argument("--tag", default="", help="suffix of the result files (ray<tag>.md)")
+    ap.add_argument(
+        "--rewrite", action="store_true", help="only re-render ray.md from ray.json (no runs)"
+    )
     args = ap.parse_args()
+    if args.rewrite:
+        saved = json.loads((RESULTS / f"ray{args.tag}.json").read_text())
+        write(saved["runs"], saved["same_plan"], args, saved["scenario"], saved["host"])
+        return 0
     runs = []
     for item in args.runs.split(","):
         executor, _, workers = item.partition(":")
@@ -168,7 +188,7 @@ def main() -> int:
             print(f"ray_bench: error: bad --runs item {item!r} (want ray:N or local:N)")
             return 2
         runs.append((executor, int(workers)))
-    work = ROOT / "build" / "ray-bench"
+    work = ROOT / "build" / f"ray-bench{args.tag}"
     results = [run_one(e, w, args, work) for e, w in runs]
     same = all(r["plan"] == results[0]["plan"] for r in results)
     write([r["row"] for r in results], same, args)

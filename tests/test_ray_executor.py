@@ -67,7 +67,11 @@ def test_task_env_is_what_a_local_worker_gets():
     assert env.variables(None, {"JAX_PLATFORMS": "tpu"})["JAX_PLATFORMS"] == "tpu"
 
 
-def test_bad_executor_input_names_the_value():
+def test_bad_executor_input_names_the_value(monkeypatch):
+    monkeypatch.setenv("AOIZORA_RAY_MAX_CALLS", "many")
+    with pytest.raises(ValueError, match="AOIZORA_RAY_MAX_CALLS .* 'many'"):
+        make_executor("ray")  # refused before Ray starts
+    monkeypatch.delenv("AOIZORA_RAY_MAX_CALLS")
     with pytest.raises(ValueError, match="'dask'"):
         make_executor("dask")
     with pytest.raises(ValueError, match="--ray-address 'h:1' needs --executor ray"):

@@ -78,6 +78,20 @@ def _versions(v: dict[str, str]) -> str:
     return ", ".join(f"{k} {v[k]}" for k in sorted(v))
 
 
+MAX_CALLS_ENV = "AOIZORA_RAY_MAX_CALLS"
+DEFAULT_MAX_CALLS = 1
+
+
+def max_calls_per_worker() -> int:
+    """Compiles one Ray worker process runs before it exits: ``$AOIZORA_RAY_MAX_CALLS``, else
+    1 (a fresh process per compile, as the local executor; 0: no limit, the process and its
+    JAX are reused, which saves the start-up per compile; see docs/compile-farm.md)."""
+    value = os.environ.get(MAX_CALLS_ENV, str(DEFAULT_MAX_CALLS))
+    if not value.strip().isdigit():
+        raise ValueError(f"{MAX_CALLS_ENV} must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
 def task_env(job: CompileJob) -> dict[str, str]:
     """The environment variables a task compiling ``job`` gets (Ray's runtime_env env_vars)."""
     variables = {k: os.environ[k] for k in _PASS_THROUGH if os.environ.get(k)}
@@ -137,6 +151,7 @@ class RayExecutor:
                 "--executor ray needs the ray package: pip install -r requirements.txt"
             ) from None
         self._ray = ray
+        max_calls = max_calls_per_worker()  # bad input fails before Ray starts
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.shared_cache_dir = shared_cache_dir
         self.on_change = on_change
@@ -149,7 +164,7 @@ class RayExecutor:
         from aoizora.compiler.cache import toolchain_versions
 
         self._versions = toolchain_versions()
-        self._remote = ray.remote(num_returns="streaming", max_retries=0, max_calls=1)(
+        self._remote = ray.remote(num_returns="streaming", max_retries=0, max_calls=max_calls)(
             _compile_task
         )
 
