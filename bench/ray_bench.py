@@ -106,6 +106,14 @@ def run_one(executor: str, workers: int, args, work: Path) -> dict:
     return {"row": row, "plan": _without_timings(plan)}
 
 
+def _max_calls(row: dict) -> str:
+    """AOIZORA_RAY_MAX_CALLS of a ray run (1, the default, before the bench recorded it)."""
+    if row["executor"] != "ray":
+        return "-"
+    value = row.get("ray_max_calls", "1")
+    return "no limit" if value == "0" else value
+
+
 def write(
     rows: list[dict], same: bool, args, scenario: str | None = None, host: str | None = None
 ) -> None:
@@ -129,15 +137,16 @@ def write(
         "measured on this host, shared with other work (the load column): compare runs made under "
         "similar load.",
         "",
-        "| run | executor | workers | process wall s | plan wall s | compile stage s | "
-        "fresh compiles | tasks per node | host load (1 min before, 15 min after) | "
-        "plan (model prediction) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| run | executor | workers | compiles per Ray worker process | process wall s | "
+        "plan wall s | compile stage s | fresh compiles | tasks per node | "
+        "host load (1 min before, 15 min after) | plan (model prediction) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         nodes = ", ".join(f"{k}: {v}" for k, v in (r["tasks_per_node"] or {}).items()) or "-"
         md.append(
-            f"| {r['run']} | {r['executor']} | {r['workers']} | {r['process_wall_seconds']} | "
+            f"| {r['run']} | {r['executor']} | {r['workers']} | {_max_calls(r)} | "
+            f"{r['process_wall_seconds']} | "
             f"{r['plan_wall_seconds']} | {r['compile_stage_seconds']} | {r['fresh_compiles']} | "
             f"{nodes} | {r.get('load_1min_before', '?')}, {r.get('load_15min_after', '?')} | "
             f"{r['candidate']}, {r['predicted_ms']} ms |"
