@@ -3,6 +3,7 @@ results table, bench/results/plan.md and plan.csv.
 
     .venv/bin/python bench/plan_bench.py                    # every scenario, topk k=4
     .venv/bin/python bench/plan_bench.py --only 1.3b-v5e-2x4 --mode exact --oracle
+    .venv/bin/python bench/plan_bench.py --only 1.3b-v5e-2x4 --mode exact --executor ray
 
 Each scenario runs cold (an empty compile cache in build/bench-cache/<scenario>) and warm (the same
 cache) under the default compute source, then once more under the other source (compiler: libtpu's
@@ -134,6 +135,8 @@ def run_scenario(name: str, args) -> dict:
         compiler=args.compiler,
         attention=args.attention,
         compute=args.compute,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     print(f"== {name}: cold", file=sys.stderr, flush=True)
     with Progress(True) as pr:
@@ -376,6 +379,13 @@ def main() -> int:
     ap.add_argument("--compute", choices=["compiler", "roofline"], default=None)
     ap.add_argument("--keep-cache", action="store_true", help="do not empty the cache first")
     ap.add_argument("--tag", default="", help="suffix of the result files (plan<tag>.md)")
+    ap.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="where compiles run (docs/compile-farm.md)",
+    )
+    ap.add_argument("--ray-address", default=None, help="--executor ray: the cluster to join")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "python"))
     from aoizora.compiler import env

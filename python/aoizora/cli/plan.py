@@ -41,7 +41,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_model_source_arguments(p)
     p.add_argument("--k", type=int, default=4, help="candidates to compile in topk mode (4)")
-    p.add_argument("--workers", type=int, default=None, help="parallel compiles (default: cores)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="parallel compiles (default: cores; with --executor ray, the cluster's CPUs)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="where compiles run: local worker processes (default) or Ray tasks "
+        "(docs/compile-farm.md)",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        help="--executor ray: the Ray cluster to join (default $RAY_ADDRESS, else a local Ray "
+        "instance with --workers CPUs)",
+    )
     p.add_argument(
         "--oracle",
         action="store_true",
@@ -113,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         measure=args.measure,
         measure_steps=args.measure_steps,
         measure_warmup=args.measure_warmup,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     with Progress(enabled=True) as progress:
         outcome = run_plan(req, progress)

@@ -1,5 +1,7 @@
 """The compiler adapter: lower a candidate (in process, cheap) and compile it for a slice (in a
 separate worker process, with a timeout, cached on disk), one at a time or several in parallel.
+Where the compiles run is the executor's business (:mod:`aoizora.compiler.executor`): local
+worker processes (the default) or Ray tasks; lowering, the cache and Ctrl-C stay here.
 
 A *candidate* is any object with ``mesh_shape()``, ``axis_names()`` and ``label()`` (for the model
 families, ``aoizora.models.Candidate``); its label is the text the workload factory parses back.
@@ -35,6 +37,7 @@ from typing import Any, Protocol
 
 from aoizora.compiler import env
 from aoizora.compiler.cache import CompileCache, cache_key
+from aoizora.compiler.executor import Executor, LocalExecutor
 from aoizora.compiler.job import CompileJob, CompileResult, LowerResult, Workload
 
 DEFAULT_TIMEOUT_S = 1800.0
@@ -46,6 +49,9 @@ _CACHEABLE = ("ok", "oom")
 _workers: set[subprocess.Popen] = set()
 _workers_lock = threading.Lock()
 _killing = threading.Event()
+
+
+_LOCAL = LocalExecutor()
 
 
 def _kill_workers() -> int:
@@ -240,8 +246,10 @@ def compile_job(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     cache: CompileCache | None | bool = None,
     lowered: LowerResult | None = None,
+    executor: Executor | None = None,
 ) -> CompileResult:
-    """Compile one job: cache lookup by the lowered text's hash, else a worker process.
+    """Compile one job: cache lookup by the lowered text's hash, else a worker process
+    (``executor``: where it runs; default a local worker process).
 
     ``cache``: None uses the default directory, False disables caching.
     """
@@ -254,7 +262,7 @@ def compile_job(
         hit = store.get(key, job)
         if hit is not None:
             return hit
-    result = _run_worker(job, key, timeout_s)
+    result = (executor or _LOCAL).run(job, key, timeout_s)
     if result.lowered_sha256 and result.lowered_sha256 != low.sha256:
         # The worker lowered other text than this process did (the model's source changed in
         # between, or lowering is not deterministic): file the result under what it compiled.
@@ -299,14 +307,17 @@ def compile_jobs(
     progress: bool = False,
     on_result: Callable[[CompileJob, CompileResult], None] | None = None,
     lowered: Sequence[LowerResult | None] | None = None,
+    executor: Executor | None = None,
 ) -> list[CompileResult]:
-    """Compile several jobs, up to ``workers`` worker processes at a time (default: CPU count).
+    """Compile several jobs, up to ``workers`` at a time (default: the executor's slots: this
+    host's CPU count for local worker processes, the cluster's CPUs for Ray tasks).
 
     The cache key hashes each job's lowering: ``lowered[i]`` when the caller has it (the planner
     lowered every candidate for Q1 already), else lowered here, one job after another. Compiles
     run in parallel. Results come back in the order of ``jobs``.
     """
-    n_workers = workers if workers is not None else default_workers()
+    executor = executor or _LOCAL
+    n_workers = workers if workers is not None else executor.slots()
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
     if lowered is not None and len(lowered) != len(jobs):
@@ -315,7 +326,7 @@ def compile_jobs(
     # Lower each job just before a worker slot frees up, so the text hashed here is the text the
     # worker lowers moments later (and big lowerings are not all held at once).
     slots = threading.Semaphore(n_workers)
-    interrupts = _Interrupts()
+    interrupts = _Interrupts(executor)
     with (
         interrupts,
         _progress(progress, len(jobs)) as advance,
@@ -352,7 +363,9 @@ def compile_jobs(
             if interrupts.stopping:  # Ctrl-C while lowering: start nothing new
                 slots.release()
                 break
-            fut = pool.submit(compile_job, job, timeout_s=timeout_s, cache=cache, lowered=low)
+            fut = pool.submit(
+                compile_job, job, timeout_s=timeout_s, cache=cache, lowered=low, executor=executor
+            )
             fut.add_done_callback(lambda f, i=i: finish(i, f))
             futures.append(fut)
         for fut in futures:
@@ -366,13 +379,14 @@ class _Interrupts:
     """SIGINT during :func:`compile_jobs` (main thread only): the first stops starting compiles
     and lets the running ones finish and be cached; the second kills the workers."""
 
-    def __init__(self) -> None:
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
         self.stopping = False
         self._previous: Any = None
         self._installed = False
 
     def __enter__(self) -> _Interrupts:
-        _killing.clear()
+        self.executor.begin()
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
             self._installed = True
@@ -385,8 +399,8 @@ class _Interrupts:
     def _handle(self, signum: int, frame: Any) -> None:
         if not self.stopping:
             self.stopping = True
-            with _workers_lock:
-                running = len(_workers)
+            self.executor.stop_queued()
+            running = self.executor.running()
             print(
                 f"\naoizora: interrupted: finishing the {running} compile(s) running now (their "
                 "results are cached for the next run); press Ctrl-C again to stop them at once",
@@ -394,9 +408,10 @@ class _Interrupts:
                 flush=True,
             )
             return
-        killed = _kill_workers()
+        killed = self.executor.kill()
+        what = "compile worker(s)" if self.executor.name == "local" else "compile task(s)"
         print(
-            f"\naoizora: interrupted again: stopped {killed} compile worker(s)",
+            f"\naoizora: interrupted again: stopped {killed} {what}",
             file=sys.stderr,
             flush=True,
         )

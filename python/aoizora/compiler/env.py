@@ -8,6 +8,7 @@ that compiles (the CLI and the compile workers do).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 # Compile-only TPU topologies come from libtpu; the runtime backend stays the CPU so that no TPU
 # chip (and no cloud metadata server) is looked for. libtpu prints warnings about unset
@@ -29,19 +30,27 @@ def configure(cpu_devices: int | None = None) -> None:
     ``cpu_devices`` forces the XLA CPU backend to expose that many devices (the CPU fallback
     compiler and the numerical tests use them). It only takes effect before JAX initialises.
     """
-    for key, value in _DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    os.environ.update(variables(cpu_devices, os.environ))
+
+
+def variables(cpu_devices: int | None = None, base: Mapping[str, str] | None = None) -> dict:
+    """The variables :func:`configure` sets, given the environment ``base`` (default: empty):
+    the defaults above where ``base`` has none, and the forced host device count. A worker on
+    another host (a Ray task) gets these through its runtime environment."""
+    base = base if base is not None else {}
+    out = {key: base.get(key, value) for key, value in _DEFAULTS.items()}
     if cpu_devices is not None:
         if cpu_devices < 1:
             raise ValueError(f"cpu_devices must be >= 1, got {cpu_devices}")
-        os.environ["JAX_NUM_CPU_DEVICES"] = str(cpu_devices)
+        out["JAX_NUM_CPU_DEVICES"] = str(cpu_devices)
         flags = [
             f
-            for f in os.environ.get("XLA_FLAGS", "").split()
+            for f in base.get("XLA_FLAGS", "").split()
             if not f.startswith("--xla_force_host_platform_device_count")
         ]
         flags.append(f"--xla_force_host_platform_device_count={cpu_devices}")
-        os.environ["XLA_FLAGS"] = " ".join(flags)
+        out["XLA_FLAGS"] = " ".join(flags)
+    return out
 
 
 def libtpu_available() -> bool:

@@ -111,6 +111,7 @@ def run_plan(req: PlanRequest, progress: Progress | None = None) -> PlanOutcome:
         + sum(1 for r in p.variants.values() if r.compiled is not None),
         "placements_scored": p.placements_scored,
         "mode": req.mode,
+        "executor": p.executor.describe(),  # where compiles ran (Ray: tasks per node)
         "wall_seconds": time.perf_counter() - wall_start,
         "stage_seconds": dict(progress.stage_seconds),
     }

@@ -6,6 +6,7 @@ search, Q2) are calls into the C++ core. Every latency is a model prediction.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,8 @@ class PlanRequest:
     measure: int = 0  # --measure N: run the N best plans and every baseline on the devices
     measure_steps: int = 5  # timed steps per measured row
     measure_warmup: int = 2  # untimed steps before them
+    executor: str = "local"  # where compiles run: local worker processes | ray tasks
+    ray_address: str | None = None  # --executor ray: a cluster (else $RAY_ADDRESS, else local)
 
     def validate(self) -> None:
         if self.mode not in ("exact", "topk"):
@@ -57,6 +60,12 @@ class PlanRequest:
             raise ValueError(f"--workers must be >= 1, got {self.workers}")
         if self.measure < 0:
             raise ValueError(f"--measure must be >= 0, got {self.measure}")
+        from aoizora.compiler.executor import EXECUTORS
+
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"unknown --executor {self.executor!r}; use local or ray")
+        if self.ray_address and self.executor != "ray":
+            raise ValueError(f"--ray-address {self.ray_address!r} needs --executor ray")
 
 
 @dataclass
@@ -134,6 +143,30 @@ class PlanningSession:
         self.variants: dict[tuple[Any, tuple], CandidateRecord] = {}
         self.placements_scored = 0
         self.compiles = 0
+        self.executor = self._make_executor()
+
+    def _make_executor(self) -> Any:
+        """Where compiles run. A Ray cluster is joined now: its CPUs are the default number of
+        compiles at once (the search's batch), and a bad address fails before any work."""
+        from aoizora.compiler.executor import make_executor
+
+        if self.req.executor == "ray":
+            where = self.req.ray_address or os.environ.get("RAY_ADDRESS") or "a local instance"
+            self.progress.log(f"starting Ray ({where}) ...")
+        executor = make_executor(
+            self.req.executor,
+            address=self.req.ray_address,
+            workers=self.req.workers,
+            shared_cache_dir=self.req.cache_dir,
+        )
+        if self.req.executor != "local":
+            import atexit
+
+            atexit.register(executor.close)
+            if self.req.workers is None:
+                self.req.workers = executor.slots()
+            self.progress.log(f"compiling on Ray: {executor.slots()} CPUs")
+        return executor
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -189,17 +222,23 @@ class PlanningSession:
             for r, w in zip(recs, workloads, strict=True)
         ]
         with self.progress.stage("compile", total=len(jobs)) as tick:
+            # Ray: queued, running and done per node as tasks start and end.
+            self.executor.on_change = lambda line: tick(line, advance=0)
             results = adapter.compile_jobs(
                 jobs,
                 workers=self.req.workers,
                 timeout_s=self.req.timeout_s,
                 cache=self.cache if self.cache is not None else None,
                 lowered=[r.lowered for r in recs],
+                executor=self.executor,
                 on_result=lambda job, res: tick(
                     f"{job.candidate}: {res.status}"
                     + (" (cached)" if res.cached else f" ({res.wall_seconds:.0f} s)")
                 ),
             )
+        self.executor.on_change = None
+        if self.executor.status_line():
+            self.progress.log(self.executor.status_line())
         outcomes = []
         for rec, job, res in zip(recs, jobs, results, strict=True):
             self.compiles += 0 if res.cached else 1
@@ -215,7 +254,9 @@ class PlanningSession:
         store = self.cache if self.cache is not None else CompileCache()
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         store.discard(res.key, f"holds compiled HLO that does not parse ({first})")
-        fresh = adapter.compile_job(job, timeout_s=self.req.timeout_s, cache=store)
+        fresh = adapter.compile_job(
+            job, timeout_s=self.req.timeout_s, cache=store, executor=self.executor
+        )
         self.compiles += 0 if fresh.cached else 1
         return fresh
 
