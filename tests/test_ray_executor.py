@@ -235,3 +235,28 @@ def test_top_k_plan_is_the_same_with_both_executors(executor, tmp_path):
     ray_keys = {p.name for p in (tmp_path / "ray-cache" / "compile").glob("*.json")}
     local_keys = {p.name for p in (tmp_path / "local-cache" / "compile").glob("*.json")}
     assert ray_keys == local_keys and len(ray_keys) == a["stats"]["fresh_compiles"]
+
+
+def test_exact_plan_from_the_cli_on_ray_equals_the_local_plan(executor, tmp_path):
+    """The issue's command, ``aoizora plan --mode exact --executor ray``, through the CLI (joining
+    this module's Ray instance); then the local executor on the cache the Ray run wrote: the same
+    plan with no compile of its own."""
+    import json
+
+    from aoizora.cli.main import main
+
+    cache = tmp_path / "cache"
+    argv = ["plan", "--model", "wan2.1-tiny", "--resolution", "tiny", "--frames", "9"]
+    argv += ["--topology", "v5e:2x2", "--mode", "exact", "--compiler", "cpu"]
+    argv += ["--cache-dir", str(cache)]
+    assert main([*argv, "--executor", "ray", "--out", str(tmp_path / "ray")]) == 0
+    assert main([*argv, "--out", str(tmp_path / "local")]) == 0
+    on_ray = json.loads((tmp_path / "ray" / "plan.json").read_text())
+    local = json.loads((tmp_path / "local" / "plan.json").read_text())
+    ray_stats, local_stats = on_ray.pop("stats"), local.pop("stats")
+    assert ray_stats["mode"] == "exact" and ray_stats["executor"]["name"] == "ray"
+    assert sum(ray_stats["executor"]["tasks_per_node"].values()) == ray_stats["fresh_compiles"] > 0
+    assert local_stats["executor"] == {"name": "local"} and local_stats["fresh_compiles"] == 0
+    assert _without_timings(on_ray) == _without_timings(local)
+    same = ("candidates", "lowered", "pruned", "compiled", "failed", "placements_scored")
+    assert {k: ray_stats[k] for k in same} == {k: local_stats[k] for k in same}
