@@ -25,20 +25,10 @@ import sys
 import time
 from pathlib import Path
 
+from aoizora.plan import without_run_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-
-
-def _without_timings(obj):
-    if isinstance(obj, dict):
-        return {
-            k: _without_timings(v)
-            for k, v in obj.items()
-            if k not in ("wall_seconds", "stage_seconds", "executor")
-        }
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
 
 
 def run_one(executor: str, workers: int, args, work: Path) -> dict:
@@ -103,7 +93,7 @@ def run_one(executor: str, workers: int, args, work: Path) -> dict:
         "predicted_ms": round(plan["predicted"]["seconds"] * 1e3, 4),
     }
     print(f"   {json.dumps(row)}", file=sys.stderr, flush=True)
-    return {"row": row, "plan": _without_timings(plan)}
+    return {"row": row, "plan": without_run_fields(plan)}
 
 
 def _max_calls(row: dict) -> str:

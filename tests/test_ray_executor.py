@@ -17,6 +17,7 @@ from aoizora.compiler.cache import CompileCache, cache_key
 from aoizora.compiler.examples import FACTORY, ExampleCandidate
 from aoizora.compiler.executor import LocalExecutor, make_executor
 from aoizora.compiler.job import Workload
+from aoizora.plan import without_run_fields
 
 ray = pytest.importorskip("ray")
 
@@ -207,25 +208,12 @@ def _plan(executor_name: str, cache_dir: str):
     return run_plan(req)
 
 
-def _without_timings(obj):
-    """plan.json less what differs by run: timings, and the executor's own fields."""
-    if isinstance(obj, dict):
-        return {
-            k: _without_timings(v)
-            for k, v in obj.items()
-            if k not in ("wall_seconds", "stage_seconds", "executor")
-        }
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
-
-
 def test_top_k_plan_is_the_same_with_both_executors(executor, tmp_path):
     on_ray = _plan("ray", str(tmp_path / "ray-cache"))
     local = _plan("local", str(tmp_path / "local-cache"))
     assert on_ray.plan is not None and local.plan is not None
     a, b = on_ray.plan.to_json(), local.plan.to_json()
-    assert _without_timings(a) == _without_timings(b)
+    assert without_run_fields(a) == without_run_fields(b)
     assert a["stats"]["executor"]["name"] == "ray" and b["stats"]["executor"] == {"name": "local"}
     # Every fresh compile of the Ray plan ran as a Ray task, on this instance's one node.
     per_node = a["stats"]["executor"]["tasks_per_node"]
@@ -257,6 +245,6 @@ def test_exact_plan_from_the_cli_on_ray_equals_the_local_plan(executor, tmp_path
     assert ray_stats["mode"] == "exact" and ray_stats["executor"]["name"] == "ray"
     assert sum(ray_stats["executor"]["tasks_per_node"].values()) == ray_stats["fresh_compiles"] > 0
     assert local_stats["executor"] == {"name": "local"} and local_stats["fresh_compiles"] == 0
-    assert _without_timings(on_ray) == _without_timings(local)
+    assert without_run_fields(on_ray) == without_run_fields(local)
     same = ("candidates", "lowered", "pruned", "compiled", "failed", "placements_scored")
     assert {k: ray_stats[k] for k in same} == {k: local_stats[k] for k in same}

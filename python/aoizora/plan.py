@@ -236,6 +236,21 @@ def save_plan(plan: Plan, path: str | Path) -> None:
     tmp.replace(path)
 
 
+# plan.json fields that differ between two runs of the same plan: wall times, and where the
+# compiles ran.
+RUN_FIELDS = ("wall_seconds", "stage_seconds", "executor")
+
+
+def without_run_fields(obj: Any) -> Any:
+    """A plan.json (or any part of it) less RUN_FIELDS at every level: what two runs that planned
+    the same thing agree on (the executor bench and tests compare plans with it)."""
+    if isinstance(obj, dict):
+        return {k: without_run_fields(v) for k, v in obj.items() if k not in RUN_FIELDS}
+    if isinstance(obj, list):
+        return [without_run_fields(v) for v in obj]
+    return obj
+
+
 def load_plan(path: str | Path) -> Plan:
     """Read and validate a plan.json written by ``aoizora plan`` (ValueError naming the file and
     the field; OSError when it cannot be read)."""

@@ -148,15 +148,33 @@ def _sharded_buffer(dev: Devices, per_device_elems: int):
     return jax.device_put(jnp.ones((n * per_device_elems,), jnp.float32), sharding)
 
 
+def _time_sharded_loop(dev: Devices, body: Callable, elems: int, sizes: Sizes) -> dict[str, Any]:
+    """Steady-state timing of ``body`` run ``sizes.inner`` times in one compiled loop inside
+    ``shard_map`` over every device (``elems`` float32 per device), per repeat of ``body``."""
+    import jax
+    from jax.sharding import PartitionSpec as P
+
+    spec = P(dev.axis_names)
+    fn = jax.jit(
+        jax.shard_map(
+            _loop(body, sizes.inner),
+            mesh=dev.mesh(),
+            in_specs=spec,
+            out_specs=spec,
+            check_vma=False,
+        )
+    )
+    buffer = _sharded_buffer(dev, elems)
+    t = time_steady(fn, (buffer,), warmup=sizes.warmup, repeats=sizes.repeats)
+    return _per_inner(t, sizes.inner)
+
+
 def permute_sweep(dev: Devices, sizes: Sizes, tick) -> list[dict[str, Any]]:
     """C1/C2: ``lax.ppermute`` between neighbours along each mesh axis, both directions of each
     pair at once (every transfer one hop, no link shared), per size. Time per transfer."""
     import jax
-    from jax.sharding import PartitionSpec as P
 
     out = []
-    mesh = dev.mesh()
-    spec = P(dev.axis_names)
     for axis, size in zip(dev.axis_names, dev.mesh_shape, strict=True):
         if size < 2:
             continue
@@ -168,19 +186,7 @@ def permute_sweep(dev: Devices, sizes: Sizes, tick) -> list[dict[str, Any]]:
             def body(x, axis=axis, perm=perm):
                 return jax.lax.ppermute(x, axis, perm)
 
-            fn = jax.jit(
-                jax.shard_map(
-                    _loop(body, sizes.inner),
-                    mesh=mesh,
-                    in_specs=spec,
-                    out_specs=spec,
-                    check_vma=False,
-                )
-            )
-            t = time_steady(
-                fn, (_sharded_buffer(dev, elems),), warmup=sizes.warmup, repeats=sizes.repeats
-            )
-            t = _per_inner(t, sizes.inner)
+            t = _time_sharded_loop(dev, body, elems, sizes)
             out.append(
                 _record(
                     "C1-C2 ppermute sweep",
@@ -215,10 +221,7 @@ def collective_sweep(dev: Devices, sizes: Sizes, tick) -> list[dict[str, Any]]:
     """all-gather / all-reduce / all-to-all over groups of each shape (every mesh axis, all
     axes), per size. ``bytes_per_device``: each device's operand (the shard for all-gather)."""
     import jax
-    from jax.sharding import PartitionSpec as P
 
-    mesh = dev.mesh()
-    spec = P(dev.axis_names)
     out = []
     for label, axes in _groups(dev):
         group = math.prod(
@@ -235,24 +238,7 @@ def collective_sweep(dev: Devices, sizes: Sizes, tick) -> list[dict[str, Any]]:
         for kind, body in ops.items():
             for nbytes in sizes.collective_bytes:
                 elems = max(group, _float_elems(nbytes) // group * group)
-                fn = jax.jit(
-                    jax.shard_map(
-                        _loop(body, sizes.inner),
-                        mesh=mesh,
-                        in_specs=spec,
-                        out_specs=spec,
-                        check_vma=False,
-                    )
-                )
-                t = _per_inner(
-                    time_steady(
-                        fn,
-                        (_sharded_buffer(dev, elems),),
-                        warmup=sizes.warmup,
-                        repeats=sizes.repeats,
-                    ),
-                    sizes.inner,
-                )
+                t = _time_sharded_loop(dev, body, elems, sizes)
                 out.append(
                     _record(
                         "collective sweep",

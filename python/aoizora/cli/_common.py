@@ -166,3 +166,12 @@ def add_calibration_argument(p) -> None:
         help="calibration file from `aoizora calibrate` on the slice's kind of device: its "
         "constants replace the sourced table's (outputs say which came from where)",
     )
+
+
+def add_compiled_module_arguments(p) -> None:
+    """--hlo/--topology/--mesh/--axis-names: a compiled module, the slice and the logical mesh it
+    was partitioned for (rank, simulate)."""
+    p.add_argument("--hlo", type=Path, required=True, help="compiled HLO text file")
+    p.add_argument("--topology", required=True, help="slice spec, e.g. v5e:2x4")
+    p.add_argument("--mesh", required=True, help="logical mesh shape, e.g. 2,4 (row-major)")
+    p.add_argument("--axis-names", default=None, help="logical axis names, e.g. cfg,sp")

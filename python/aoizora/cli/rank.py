@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aoizora.cli._common import (
     PREDICTION_LABEL,
+    add_compiled_module_arguments,
     add_model_source_arguments,
     console,
     int_arg,
@@ -34,10 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--hlo", type=Path, required=True, help="compiled HLO text file")
-    p.add_argument("--topology", required=True, help="slice spec, e.g. v5e:2x4")
-    p.add_argument("--mesh", required=True, help="logical mesh shape, e.g. 2,4 (row-major)")
-    p.add_argument("--axis-names", default=None, help="logical axis names, e.g. cfg,sp")
+    add_compiled_module_arguments(p)
     p.add_argument(
         "--top", type=int_arg("--top"), default=10, help="placements to show (default 10)"
     )
