@@ -80,6 +80,23 @@ def test_bad_executor_input_names_the_value(monkeypatch):
     assert isinstance(make_executor("local"), LocalExecutor)
 
 
+def test_a_ray_client_address_is_refused_naming_it():
+    # Ray Client (ray://) cannot run the streaming tasks: refused before Ray is asked.
+    with pytest.raises(ValueError, match="'ray://head:10001' is a Ray Client address"):
+        make_executor("ray", address="ray://head:10001")
+
+
+def test_a_node_keeps_its_label_when_another_node_shares_its_ip():
+    from aoizora.compiler.executor_ray import FarmStatus
+
+    status = FarmStatus()
+    first = {"node_id": "aaaaaaaaaaaa", "ip": "10.0.0.1"}
+    second = {"node_id": "bbbbbbbbbbbb", "ip": "10.0.0.1"}
+    other = {"node_id": "cccccccccccc", "ip": "10.0.0.2"}
+    labels = [status.node_label(n) for n in (first, second, first, other)]
+    assert labels == ["10.0.0.1", "10.0.0.1 (bbbbbbbb)", "10.0.0.1", "10.0.0.2"]
+
+
 def test_an_unreachable_ray_address_fails_at_once_naming_it():
     import socket
 

@@ -116,12 +116,16 @@ PLAN_SCHEMA: dict[str, Any] = {
         },
         "measured": {
             "type": ["object", "null"],
-            "required": ["seconds", "runs", "winner", "devices"],
+            # measured, or {"error": why, ...} when the measurement failed (the plan stands)
+            "anyOf": [
+                {"required": ["seconds", "runs", "winner", "devices"]},
+                {"required": ["error"]},
+            ],
             "properties": {
                 "seconds": {"type": "number", "exclusiveMinimum": 0},
                 "runs": {"type": "array", "minItems": 1, "items": {"type": "number"}},
                 "winner": {"type": "object", "required": ["name", "candidate", "seconds"]},
-                "devices": {"type": "string"},
+                "devices": {"type": ["string", "null"]},
             },
         },
         "baselines": {

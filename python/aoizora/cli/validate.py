@@ -102,7 +102,7 @@ def _v5_solo_rate(core) -> float:
 
 def _sim_v5_ratio(core) -> float:
     # V5 on SimGrid: the same two permutes, max-min fair sharing of link 1->2 (network time only).
-    sim = core.Simulator("v5e:4x4")
+    sim = core.Simulator(core.parse_slice_spec("v5e:4x4"))
     v = 64 * MIB
     solo = sim.simulate_collective("collective-permute", v, pairs=[(0, 2)])
     both = sim.simulate_collective("collective-permute", v, pairs=[(0, 2), (1, 3)])
@@ -111,7 +111,9 @@ def _sim_v5_ratio(core) -> float:
 
 def _sim_v5_solo_rate(core) -> float:
     v = 64 * MIB
-    t = core.Simulator("v5e:4x4").simulate_collective("collective-permute", v, pairs=[(0, 1)])
+    t = core.Simulator(core.parse_slice_spec("v5e:4x4")).simulate_collective(
+        "collective-permute", v, pairs=[(0, 1)]
+    )
     return v / t.seconds
 
 
@@ -126,7 +128,11 @@ def _m_all_gather(spec: str, groups, shard_bytes: float, simulated: bool):
     def f(core) -> float:
         v = 4 * shard_bytes  # the gathered result per group
         if simulated:
-            return core.Simulator(spec).simulate_collective("all-gather", v, groups=groups).seconds
+            return (
+                core.Simulator(core.parse_slice_spec(spec))
+                .simulate_collective("all-gather", v, groups=groups)
+                .seconds
+            )
         return _cost(core, spec, "all-gather", v, groups=groups)["seconds"]
 
     return f

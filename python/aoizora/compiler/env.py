@@ -24,13 +24,31 @@ _DEFAULTS = {
 }
 
 
+# Set only so that a process can compile for a TPU without one: a process that runs on the TPU
+# (the --measure runner) must not inherit them from the planner.
+_COMPILE_ONLY = ("ALLOW_MULTIPLE_LIBTPU_LOAD", "TPU_SKIP_MDS_QUERY", "JAX_PLATFORMS")
+# Names configure() added to the environment (not the user's own settings), comma-separated.
+_ADDED = "AOIZORA_ENV_ADDED"
+
+
 def configure(cpu_devices: int | None = None) -> None:
     """Set the environment for AOT TPU compiles plus ``cpu_devices`` host CPU devices.
 
     ``cpu_devices`` forces the XLA CPU backend to expose that many devices (the CPU fallback
     compiler and the numerical tests use them). It only takes effect before JAX initialises.
     """
+    added = {k for k in _DEFAULTS if k not in os.environ}
+    added |= set(filter(None, os.environ.get(_ADDED, "").split(",")))
     os.environ.update(variables(cpu_devices, os.environ))
+    os.environ[_ADDED] = ",".join(sorted(added))
+
+
+def runtime_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` less the compile-only variables that :func:`configure` added (a user's own
+    settings stay): the environment for a process that runs on the TPU."""
+    added = set(filter(None, environ.get(_ADDED, "").split(",")))
+    drop = {k for k in _COMPILE_ONLY if k in added} | {_ADDED}
+    return {k: v for k, v in environ.items() if k not in drop}
 
 
 def variables(cpu_devices: int | None = None, base: Mapping[str, str] | None = None) -> dict:

@@ -110,13 +110,16 @@ class FarmStatus:
         self.done = 0
         self.failed = 0
         self.per_node: dict[str, int] = {}  # node label -> tasks finished there
-        self.node_ips: dict[str, str] = {}  # node id -> IP
+        self.labels: dict[str, str] = {}  # node id -> its label, fixed once given
 
     def node_label(self, start: dict[str, Any]) -> str:
+        """The node's IP; a second node on the same IP gets its id's prefix too. A label never
+        changes, so one node's count stays under one key."""
         node_id, ip = str(start.get("node_id", "?")), str(start.get("ip", "?"))
-        self.node_ips[node_id] = ip
-        shared = sum(1 for other in self.node_ips.values() if other == ip) > 1
-        return f"{ip} ({node_id[:8]})" if shared else ip
+        if node_id not in self.labels:
+            taken = ip in self.labels.values()
+            self.labels[node_id] = f"{ip} ({node_id[:8]})" if taken else ip
+        return self.labels[node_id]
 
     def line(self) -> str:
         nodes = ", ".join(f"{n}: {c}" for n, c in sorted(self.per_node.items()))
@@ -153,6 +156,13 @@ class RayExecutor:
         self._ray = ray
         max_calls = max_calls_per_worker()  # bad input fails before Ray starts
         self.address = address or os.environ.get("RAY_ADDRESS") or None
+        if self.address and self.address.startswith("ray://"):
+            # Ray Client cannot run streaming-generator tasks (how a task reports its start).
+            raise ValueError(
+                f"--ray-address {self.address!r} is a Ray Client address, which cannot run the "
+                "compile tasks; run aoizora on a node of the cluster with --ray-address "
+                "HEAD_IP:6379 (or auto)"
+            )
         self.shared_cache_dir = shared_cache_dir
         self.on_change = on_change
         self.status = FarmStatus()
@@ -239,17 +249,23 @@ class RayExecutor:
         if self._killing.is_set():
             return _failed(job, "interrupted", "not started: interrupted", key)
         t0 = time.perf_counter()
-        gen = self._remote.options(
-            name=f"aoizora-compile {job.candidate}"[:200],
-            runtime_env={"env_vars": task_env(job)},
-        ).remote(job.to_json(), key, self._versions, self.shared_cache_dir)
+        try:
+            gen = self._remote.options(
+                name=f"aoizora-compile {job.candidate}"[:200],
+                runtime_env={"env_vars": task_env(job)},
+            ).remote(job.to_json(), key, self._versions, self.shared_cache_dir)
+        except Exception as e:  # noqa: BLE001 - refused at submission: this candidate only
+            error = f"could not submit the compile task to Ray: {type(e).__name__}: {_first(e)}"
+            return self._failed(job, "error", error, key, t0)
         with self.status.lock:
             self._queued[gen] = job
             self.status.queued += 1
         self._changed()
         node = ""
         try:
-            start = self._next(gen, t0 + timeout_s)
+            # The timeout is the compile's: a task waiting in Ray's queue for a free CPU has not
+            # started (Ctrl-C cancels it, which ends this wait).
+            start = self._next(gen, None)
             with self.status.lock:
                 node = self.status.node_label(start)
                 self._running[gen] = self._queued.pop(gen)
@@ -280,8 +296,10 @@ class RayExecutor:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _next(self, gen: Any, deadline: float) -> Any:
-        ready, _ = self._ray.wait([gen], timeout=max(0.0, deadline - time.perf_counter()))
+    def _next(self, gen: Any, deadline: float | None) -> Any:
+        """The generator's next item; _Timeout past ``deadline`` (None: no deadline)."""
+        timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+        ready, _ = self._ray.wait([gen], timeout=timeout)
         if not ready:
             raise _Timeout
         return self._ray.get(next(gen))

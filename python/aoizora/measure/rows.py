@@ -29,28 +29,93 @@ def _job(compiler: str, topology, probe: bool, rows: list, warmup: int, steps: i
     }
 
 
+# Seconds the measurement process may go without finishing a row (compile, warm-up and timed
+# steps of one row) before it is stopped: a hung runtime must not hang the planner.
+ROW_TIMEOUT_ENV = "AOIZORA_MEASURE_ROW_TIMEOUT"
+DEFAULT_ROW_TIMEOUT_S = 1800.0
+RUNNER = (sys.executable, "-m", "aoizora.measure.runner")  # + JOB.json RESULT.json
+
+
+class MeasureFailed(RuntimeError):
+    """The measurement process ended without a result (crash, timeout): the plan stands, its
+    ``measured`` says why."""
+
+
+def row_timeout_s() -> float:
+    value = os.environ.get(ROW_TIMEOUT_ENV, str(DEFAULT_ROW_TIMEOUT_S))
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ValueError(f"{ROW_TIMEOUT_ENV} must be a number of seconds > 0, got {value!r}")
+    return seconds
+
+
+def _runner_env(compiler: str) -> dict[str, str]:
+    """The planner's environment, less what it set only to compile without a TPU when the
+    runner is to use the TPU (libtpu's lock and metadata query are the runtime's business)."""
+    from aoizora.compiler import env
+
+    if compiler == "cpu":
+        return dict(os.environ)
+    return env.runtime_variables(os.environ)
+
+
 def _spawn(job: dict[str, Any], on_line=None) -> dict[str, Any]:
-    """Run the measurement process; ValueError (exit 2) when the devices are not the slice."""
+    """Run the measurement process; ValueError (exit 2) when the devices are not the slice;
+    MeasureFailed when it crashes or a row takes longer than :func:`row_timeout_s`."""
+    import threading
+
+    timeout = row_timeout_s()
     with tempfile.TemporaryDirectory(prefix="aoizora-measure-") as tmp:
         job_path, result_path = Path(tmp) / "job.json", Path(tmp) / "result.json"
         log_path = Path(tmp) / "stderr.txt"
         job_path.write_text(json.dumps(job))
         with open(log_path, "w") as log:  # the runtime's start-up noise stays out of the terminal
             proc = subprocess.Popen(
-                [sys.executable, "-m", "aoizora.measure.runner", str(job_path), str(result_path)],
+                [*RUNNER, str(job_path), str(result_path)],
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
-                env=dict(os.environ),
+                env=_runner_env(job["compiler"]),
             )
             assert proc.stdout is not None
-            for line in proc.stdout:
-                if on_line and line.startswith("{"):
-                    on_line(json.loads(line))
+            lines: list[str] = []
+            progressed = threading.Event()
+
+            def read() -> None:
+                try:
+                    for line in proc.stdout:
+                        lines.append(line)
+                        progressed.set()
+                finally:
+                    progressed.set()  # the end of output wakes the wait too
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            handled, timed_out = 0, False
+            while reader.is_alive() or handled < len(lines):
+                got = progressed.wait(timeout)
+                progressed.clear()
+                while handled < len(lines):
+                    line = lines[handled]
+                    handled += 1
+                    if on_line and line.startswith("{"):
+                        on_line(json.loads(line))
+                if not got and reader.is_alive():
+                    timed_out = True
+                    proc.kill()
+                    break
             rc = proc.wait()
+        if timed_out:
+            raise MeasureFailed(
+                f"the measurement process finished no row in {timeout:.0f} s and was stopped "
+                f"({ROW_TIMEOUT_ENV} sets the limit)"
+            )
         if rc != 0 or not result_path.exists():
             tail = [ln for ln in log_path.read_text(errors="replace").splitlines() if ln.strip()]
-            raise RuntimeError(
+            raise MeasureFailed(
                 f"the measurement process failed (exit {rc}): {tail[-1] if tail else 'no output'}"
             )
         result = json.loads(result_path.read_text())
@@ -130,17 +195,28 @@ def measure_plan(
     warmup: int = DEFAULT_WARMUP,
     steps: int = DEFAULT_STEPS,
 ) -> dict[str, Any]:
-    """Run the rows, write ``measured`` into each row of ``plan`` and ``plan.measured``."""
+    """Run the rows, write ``measured`` into each row of ``plan`` and ``plan.measured``. A
+    measurement that fails (the process, or the plan's own row) never loses the plan:
+    ``plan.measured`` is then ``{"error": why, ...}`` and the rows that ran keep their results."""
     pairs = plan_rows(p, plan, n)
     job = _job(p.req.compiler, p.topology, False, [r for r, _ in pairs], warmup, steps)
     with progress.stage("measure", total=len(pairs)) as tick:
-        result = _spawn(
-            job,
-            on_line=lambda m: tick(
-                f"{m['row']}: "
-                + ("failed" if m["seconds"] is None else f"{m['seconds'] * 1e3:.2f} ms measured")
-            ),
-        )
+        try:
+            result = _spawn(
+                job,
+                on_line=lambda m: tick(
+                    f"{m['row']}: "
+                    + (
+                        "failed"
+                        if m["seconds"] is None
+                        else f"{m['seconds'] * 1e3:.2f} ms measured"
+                    )
+                ),
+            )
+        except MeasureFailed as e:
+            progress.log(f"--measure: {e}; the plan is written without measurements")
+            plan.measured = _failed(str(e), warmup, steps)
+            return plan.measured
     rows = []
     for (row, target), out in zip(pairs, result["rows"], strict=True):
         entry = {**out, "predicted_seconds": row["predicted_seconds"]}
@@ -148,10 +224,12 @@ def measure_plan(
             target["measured"] = entry if "seconds" in out else {"error": out.get("error", "")}
         rows.append((row, entry))
     ok = [(row, e) for row, e in rows if "seconds" in e]
-    if not ok or "seconds" not in rows[0][1]:
-        raise RuntimeError(
-            "the plan's own step could not be measured: " + rows[0][1].get("error", "no result")
-        )
+    if "seconds" not in rows[0][1]:
+        why = "the plan's own step could not be measured: " + rows[0][1].get("error", "no result")
+        progress.log(f"--measure: {why}")
+        plan.measured = _failed(why, warmup, steps, devices=result["devices"])
+        plan.measured["rows"] = _row_summaries(rows)
+        return plan.measured
     win_row, win = min(ok, key=lambda x: x[1]["seconds"])
     ours = rows[0][1]
     plan.measured = {
@@ -171,16 +249,7 @@ def measure_plan(
             "predicted_seconds": win_row["predicted_seconds"],
         },
         "plan_wins": win_row["name"] == OURS,
-        "rows": [
-            {
-                "name": row["name"],
-                "candidate": row["candidate"],
-                "predicted_seconds": row["predicted_seconds"],
-                "measured_seconds": e.get("seconds"),
-                "error": e.get("error", ""),
-            }
-            for row, e in rows
-        ],
+        "rows": _row_summaries(rows),
         "spearman_predicted_vs_measured": _spearman(
             [(row["predicted_seconds"], e["seconds"]) for row, e in ok]
         ),
@@ -188,3 +257,26 @@ def measure_plan(
         "(random weights and inputs of the scenario's shapes and dtypes)",
     }
     return plan.measured
+
+
+def _row_summaries(rows) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": row["name"],
+            "candidate": row["candidate"],
+            "predicted_seconds": row["predicted_seconds"],
+            "measured_seconds": e.get("seconds"),
+            "error": e.get("error", ""),
+        }
+        for row, e in rows
+    ]
+
+
+def _failed(why: str, warmup: int, steps: int, devices: str | None = None) -> dict[str, Any]:
+    return {
+        "error": why,
+        "devices": devices,
+        "warmup": warmup,
+        "steps": steps,
+        "note": "the measurement failed; the plan is the model's choice, unmeasured",
+    }

@@ -23,6 +23,8 @@ def _constants_line(plan) -> str:
 def measured_summary(plan) -> str:
     """What --measure found: the devices, the winner by measurement, how the ranking held."""
     m = plan.measured
+    if m.get("error"):
+        return f"Not measured: {m['error']}. The plan is the model's choice, unmeasured."
     w = m["winner"]
     rho = m.get("spearman_predicted_vs_measured")
     runner_ups = [r for r in plan.runner_ups if r.get("measured", {}).get("seconds")]

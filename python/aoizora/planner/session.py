@@ -374,12 +374,22 @@ class PlanningSession:
 
     def simulate(self, rec: CandidateRecord, coords: list[list[int]]) -> float | None:
         """The step on SimGrid at ``coords`` (docs/simgrid.md; a simulator prediction): the plan
-        table's second opinion. None when the core was built without SimGrid."""
+        table's second opinion. None when the core was built without SimGrid, or when the
+        simulation failed: a second opinion never costs the plan (a warning says why, once)."""
         if rec.compiled is None or not self.core.simgrid_available():
             return None
-        if getattr(self, "_simulator", None) is None:
-            self._simulator = self.core.Simulator(self.topology)
-        step = self._simulator.simulate_steps(rec.compiled, [coords], compute=self.req.compute)
+        try:
+            if getattr(self, "_simulator", None) is None:
+                self._simulator = self.core.Simulator(self.topology)
+            step = self._simulator.simulate_steps(rec.compiled, [coords], compute=self.req.compute)
+        except (RuntimeError, ValueError, OSError) as e:
+            if not getattr(self, "_simulation_warned", False):
+                self._simulation_warned = True
+                self.progress.log(
+                    f"warning: SimGrid could not replay {rec.label} ({e}); its SimGrid column "
+                    "is empty (the plan does not depend on it)"
+                )
+            return None
         return step[0].seconds
 
     def record_for(self, candidate) -> CandidateRecord | None:
