@@ -123,6 +123,34 @@ def test_tpu_fits_use_the_sourced_peaks():
     assert consts["hbm_efficiency"]["value"] == pytest.approx(0.87, rel=1e-6)
 
 
+def test_tpu7x_link_is_both_cores_rates_together():
+    # Both cores of each chip send along x at once over the chip's one x link (a core axis is
+    # present): each sees half the link, so the link is twice the per-transfer rate. The
+    # die-to-die link (the core axis) is one transfer per link.
+    chip = next(c for c in _core.chip_specs() if c["generation"] == "tpu7x")
+    assert chip["cores_per_chip"] == 2
+
+    def sweep(axis, rate):
+        return [
+            {
+                "benchmark": "C1-C2 ppermute sweep",
+                "kind": "ppermute",
+                "params": {"axis": axis},
+                "bytes_per_device": b,
+                "median_seconds": 5e-6 + b / rate,
+            }
+            for b in (1024, 1 << 20, 1 << 26)
+        ]
+
+    consts, _ = fit_constants(sweep("x", 4.5e10) + sweep("core", 2e11), chip, "tpu")
+    assert consts["ici_link_one_way_bytes_per_second"]["value"] == pytest.approx(9e10, rel=1e-6)
+    assert "2 cores" in consts["ici_link_one_way_bytes_per_second"]["method"]
+    assert consts["die_to_die_one_way_bytes_per_second"]["value"] == pytest.approx(2e11, rel=1e-6)
+    # Without a core axis (one core per chip in the mesh), no sharing.
+    consts, _ = fit_constants(sweep("x", 4.5e10), chip, "tpu")
+    assert consts["ici_link_one_way_bytes_per_second"]["value"] == pytest.approx(4.5e10, rel=1e-6)
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

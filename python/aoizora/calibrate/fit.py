@@ -72,11 +72,16 @@ def fit_constants(
             derived["alpha_beta"][f"ppermute {axis}"] = link_fits[axis]
     ici = {a: f for a, f in link_fits.items() if a != "core"}
     betas = sorted(f["beta_bytes_per_second"] for f in ici.values() if f["beta_bytes_per_second"])
+    # With a core axis (tpu7x), every core of a chip sent along the chip axes at once, over the
+    # chip's one link per direction, which they share (as the comm model and SimGrid count it):
+    # the link carries the cores' rates together.
+    sharing = per_device if "core" in by_axis else 1
     if betas:
         constants["ici_link_one_way_bytes_per_second"] = _constant(
-            betas[len(betas) // 2],
+            betas[len(betas) // 2] * sharing,
             "C1-C2 ppermute sweep",
-            f"1 / slope of the alpha-beta fit, median over axes {sorted(ici)}",
+            f"1 / slope of the alpha-beta fit, median over axes {sorted(ici)}"
+            + (f", x {sharing} cores of a chip sharing its link" if sharing > 1 else ""),
         )
     alphas = sorted(f["alpha_seconds"] for f in ici.values())
     if alphas:
