@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import itertools
 import json
 import random
 import time
@@ -34,32 +33,6 @@ SCENARIOS = [
     ("14b-v5e-4x8", "v5e:4x8", "sample"),
 ]
 BATCH = 2000  # placements per SimGrid run (one forked child each)
-
-
-def slice_images(topo) -> list[list[int]]:
-    """Device-id maps of the slice's reflections (and translations on wrapped axes are not
-    needed: the scenarios here are open slices); identity first."""
-    coords = [tuple(c) for c in topo.coords_of(None)]
-    shape = [max(c[a] for c in coords) + 1 for a in range(3)]
-    index = {c: i for i, c in enumerate(coords)}
-    maps = []
-    for flips in itertools.product([False, True], repeat=3):
-        if any(f and shape[a] == 1 for a, f in enumerate(flips)):
-            continue
-        m = []
-        for c in coords:
-            img = tuple(shape[a] - 1 - c[a] if flips[a] else c[a] for a in range(3)) + c[3:]
-            m.append(index[img])
-        maps.append(m)
-    return maps
-
-
-def orbit_representatives(n: int, images: list[list[int]]) -> list[tuple[int, ...]]:
-    reps = []
-    for p in itertools.permutations(range(n)):
-        if all(tuple(m[d] for d in p) >= p for m in images[1:]):
-            reps.append(p)
-    return reps
 
 
 def score(core, topo, cand, placements: list[tuple[int, ...]], label: str):
@@ -101,7 +74,9 @@ def study(core, topo, path: str, mode: str, sample: int, rng: random.Random) -> 
     cand = core.CompiledCandidate(r["hlo_text"], topo, r["mesh_shape"], r["axis_names"])
     n = len(r["device_ids"])
     if mode == "all":
-        placements = orbit_representatives(n, slice_images(topo))
+        # One placement per orbit of the slice's reflections (the core's enumeration, the same
+        # one `aoizora validate` uses for V4).
+        placements = [tuple(p) for p in core.placement_orbits(topo)["device_ids"]]
     else:
         top = cand.rank(top=20)
         ids = [tuple(p.device_ids) for p in top.placements]

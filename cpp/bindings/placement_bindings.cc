@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "aoizora/placement/oracle.h"
 #include "aoizora/placement/placement_space.h"
 #include "aoizora/placement/symmetry.h"
 #include "aoizora/placement/topology_grid.h"
@@ -53,6 +54,28 @@ nb::dict PlacementSpaceDict(const TopologyArg& topology, const std::vector<int64
     placements.append(row);
   }
   d["placements"] = placements;
+  return d;
+}
+
+// Every placement of a slice of at most 8 devices, one per orbit of the slice's reflections and
+// wrap translations (and of equal-axis swaps with `axis_swaps`): Q2 is invariant under all of
+// them, SimGrid's dimension-order routes only under the first two, hence the default.
+nb::dict PlacementOrbitsDict(const TopologyArg& topology, bool axis_swaps) {
+  const Topology topo = TopologyOf(topology);
+  const placement::PhysicalGrid grid = placement::GridOfTopology(topo);
+  const placement::AllPlacements all =
+      ValueOrThrow(placement::EnumerateAllPlacements(grid, /*reduce_symmetry=*/true, axis_swaps));
+  const int64_t n = grid.num_devices();
+  nb::list orders;
+  for (int64_t i = 0; i < all.reduced_count; ++i) {
+    orders.append(DeviceIds(all.orders.begin() + i * n, all.orders.begin() + (i + 1) * n));
+  }
+  nb::dict d;
+  d["topology"] = topo.ToString();
+  d["total_count"] = all.total_count;
+  d["reduced_count"] = all.reduced_count;
+  d["axis_swaps"] = axis_swaps;
+  d["device_ids"] = orders;
   return d;
 }
 
@@ -116,6 +139,11 @@ void BindPlacement(nb::module_& m) {
         nb::arg("reduce_symmetry") = true, nb::arg("limit") = 1000,
         "The structured placement space of a logical mesh on a slice: counts before and after "
         "symmetry reduction and (up to `limit`) the representatives with their structure.");
+  m.def("placement_orbits", &PlacementOrbitsDict, nb::arg("topology"),
+        nb::arg("axis_swaps") = false,
+        "Every placement of a slice of at most 8 devices (device ids per logical device), one "
+        "per orbit of the slice's reflections and wrap translations (and equal-axis swaps with "
+        "`axis_swaps`), with the counts before and after the reduction.");
   m.def("rank_placements", &RankDict, nb::arg("hlo_text"), nb::arg("topology"),
         nb::arg("mesh_shape"), nb::arg("axis_names") = std::vector<std::string>{},
         nb::arg("top") = 10, nb::arg("exhaustive_limit") = 200000,

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <numeric>
+#include <vector>
 
 #include "aoizora/comm/collective_validation.h"
 
@@ -113,6 +115,13 @@ int64_t CommModel::AddTransfer(LinkLoads& loads, int64_t source, int64_t target,
     hops += std::abs(Steps(axis, from, to));
     ++k;
   }
+  // The loads come from the aggregated legs below; a recording gets the routes (one flow per
+  // dimension order) instead, since aggregated legs are not paths.
+  std::vector<LinkRun>* recorded = k > 1 ? loads.recorded_runs() : nullptr;
+  if (recorded != nullptr) {
+    loads.RecordRuns(nullptr);
+    RecordTransferRoutes(*recorded, source, target, axes, shift, k, bytes);
+  }
   // Aggregated over the k! orders: the leg along axes[i] after exactly the axes of `done` starts
   // where those axes already have the target's coordinates, and carries kOrderShare of the bytes.
   for (unsigned done = 0; done + 1 < (1u << k); ++done) {
@@ -126,7 +135,44 @@ int64_t CommModel::AddTransfer(LinkLoads& loads, int64_t source, int64_t target,
       AddLeg(loads, at, axes[i], Coord(source, axes[i]), Coord(target, axes[i]), share);
     }
   }
+  if (recorded != nullptr) loads.RecordRuns(recorded);
   return hops;
+}
+
+void CommModel::RecordTransferRoutes(std::vector<LinkRun>& runs, int64_t source, int64_t target,
+                                     const int* axes, const int64_t* shift, int k,
+                                     double bytes) const {
+  int order[kNumGridAxes];
+  std::iota(order, order + k, 0);
+  int orders = 1;  // k!
+  for (int i = 2; i <= k; ++i) orders *= i;
+  const double share = bytes / orders;
+  do {
+    // Legs of this order; a wrapped-ring tie doubles the routes (half the bytes each way).
+    std::vector<std::vector<LinkRun>> routes(1);
+    int64_t at = source;
+    for (int j = 0; j < k; ++j) {
+      const int i = order[j];
+      const int axis = axes[i];
+      const int64_t steps = Steps(axis, Coord(source, axis), Coord(target, axis));
+      const bool tie = topology_.GridWraps(axis) && steps * 2 == topology_.GridSize(axis);
+      if (tie) {
+        const size_t n = routes.size();
+        for (size_t r = 0; r < n; ++r) routes.push_back(routes[r]);
+        for (size_t r = 0; r < routes.size(); ++r) {
+          routes[r].push_back({at, axis, r < n ? steps : -steps, 0.0, true});
+        }
+      } else {
+        for (std::vector<LinkRun>& route : routes) route.push_back({at, axis, steps, 0.0, true});
+      }
+      at += shift[i];
+    }
+    for (std::vector<LinkRun>& route : routes) {
+      for (LinkRun& leg : route) leg.bytes = share / static_cast<double>(routes.size());
+      route.back().continues = false;
+      runs.insert(runs.end(), route.begin(), route.end());
+    }
+  } while (std::next_permutation(order, order + k));
 }
 
 double CommModel::AddRingInOrder(LinkLoads& loads, const std::vector<int64_t>& ring,

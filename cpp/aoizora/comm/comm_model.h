@@ -122,6 +122,12 @@ class CommModel {
   // differ in (k! orders for k axes), so the flows do not depend on how the axes are numbered and
   // every usable first link carries a share (tpu-hardware.md 3 item 8). Returns the hop count.
   int64_t AddTransfer(LinkLoads& loads, int64_t source, int64_t target, double bytes) const;
+  // The same transfer as routes for the recorded runs (the simulator's flows): each dimension
+  // order one chain of legs (LinkRun::continues) with 1/k! of the bytes, a tie on a wrapped ring
+  // splitting a chain both ways. The per-link bytes equal AddTransfer's aggregated legs; only the
+  // chaining differs, so a flow pays its whole route's hops, as a routed ICI packet does.
+  void RecordTransferRoutes(std::vector<LinkRun>& runs, int64_t source, int64_t target,
+                            const int* axes, const int64_t* shift, int k, double bytes) const;
 
   // Ring-class (all-gather, reduce-scatter, all-reduce) flows of one group; returns its hops.
   double AddRingGroup(CommScratch& scratch, double bytes) const;

@@ -27,12 +27,14 @@ namespace aoizora {
 
 // One AddRun call as given: `bytes` on |steps| consecutive links leaving `device` along `axis`
 // (direction sign(steps)). The simulator (sim/) replays these as flows, so both evaluators see the
-// same expansion of a collective.
+// same expansion of a collective. `continues`: the next recorded run carries the same bytes on from
+// where this one ends (the next leg of one multi-axis route), so the two are one flow.
 struct LinkRun {
   int64_t device = 0;
   int axis = 1;
   int64_t steps = 0;
   double bytes = 0.0;
+  bool continues = false;
 };
 
 class LinkLoads {
@@ -49,6 +51,7 @@ class LinkLoads {
   void AddRun(int64_t device, int64_t coord, int axis, int64_t steps, double bytes);
   // When set, every later AddRun is also appended to `*runs` (not cleared by Reset); nullptr stops.
   void RecordRuns(std::vector<LinkRun>* runs) { recorded_runs_ = runs; }
+  std::vector<LinkRun>* recorded_runs() const { return recorded_runs_; }
   // Converts the accumulated differences to loads. Call once after the last AddRun.
   void Finalize();
 

@@ -27,8 +27,18 @@ struct Transfer {
 
 // Flows that start together and contend (max-min fair sharing of every link they cross).
 struct FlowSet {
-  std::vector<LinkRun> runs;        // along the comm model's link runs (Platform::RunLinks)
+  // Along the comm model's link runs (Platform::RunLinks); a run that `continues` and the runs
+  // after it up to the first that does not are one flow over all of their links (a routed
+  // multi-axis transfer).
+  std::vector<LinkRun> runs;
   std::vector<Transfer> transfers;  // along Platform::RouteLinks
+
+  // Flows this set starts (chains counted once).
+  int64_t flow_count() const {
+    int64_t n = static_cast<int64_t>(transfers.size());
+    for (const LinkRun& run : runs) n += run.continues ? 0 : 1;
+    return n;
+  }
 };
 
 // True when the core was built with SimGrid (found by pkg-config at configure time).

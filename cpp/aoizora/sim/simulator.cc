@@ -54,7 +54,7 @@ Result<std::vector<SimCollectiveTime>> Simulator::SimulateCollectives(
     t.network_seconds = network[i];
     t.passes = model[i].passes;
     t.fixed_latency_seconds = network[i] > 0.0 ? model[i].fixed_latency_seconds : 0.0;
-    t.flows = static_cast<int64_t>(sets[i].runs.size());
+    t.flows = sets[i].flow_count();
     t.seconds = SimulatedSeconds(model[i], network[i]);
     t.model_seconds = model[i].seconds;
   }

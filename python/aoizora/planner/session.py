@@ -261,7 +261,7 @@ class PlanningSession:
         return fresh
 
     def _evaluate(self, rec: CandidateRecord, res: Any, job: Any = None):
-        rec.compile = res
+        rec.compile, rec.compiled = res, None  # a new result: parse it afresh
         if res.fits is False:  # libtpu's out-of-memory refusal, or the peak after compile
             rec.status, rec.failure = "failed", "does not fit: " + _memory_note(res)
             return self.core.CompileOutcome(False, 0.0, rec.failure)
@@ -289,21 +289,29 @@ class PlanningSession:
                 out.append((method, where.device_coords))
         return out
 
+    def compiled(self, rec: CandidateRecord) -> Any:
+        """The record's compiled module as a CompiledCandidate, parsed and analyzed once; rank,
+        score, the oracle and the simulator reuse it."""
+        if rec.compiled is None:
+            rec.compiled = self.core.CompiledCandidate(
+                rec.compile.hlo_text,
+                self.topology,
+                list(rec.candidate.mesh_shape()),
+                list(rec.candidate.axis_names()),
+            )
+        return rec.compiled
+
     def rank(self, rec: CandidateRecord) -> dict[str, Any]:
-        cand = rec.candidate
-        orders = self.jax_orders(cand)
-        # Parsed and analyzed once; rank, score and the oracle reuse it.
-        rec.compiled = self.core.CompiledCandidate(
-            rec.compile.hlo_text,
-            self.topology,
-            list(cand.mesh_shape()),
-            list(cand.axis_names()),
+        orders = self.jax_orders(rec.candidate)
+        ranking = (
+            self.compiled(rec)
+            .rank(
+                top=self.req.top_placements,
+                baselines=[coords for _, coords in orders],
+                compute=self.req.compute,
+            )
+            .to_dict()
         )
-        ranking = rec.compiled.rank(
-            top=self.req.top_placements,
-            baselines=[coords for _, coords in orders],
-            compute=self.req.compute,
-        ).to_dict()
         self.placements_scored += (
             int(ranking["reduced_count"]) + int(ranking["local_search_evaluations"]) + len(orders)
         )
