@@ -114,6 +114,7 @@ def test_swing_of_a_compiled_step_matches_brute_force_and_the_oracle(tmp_path):
     _print_placement_swing(Console(file=out, width=200), report)
     text = out.getvalue()
     assert "16.6%" in text and "cfg=2,kv_gather=2" in text and f"{row['q2_swing']:.1%}" in text
+    assert "[secondary]" in text  # the source's own label, not eaten as markup
 
 
 @pytest.mark.tpu_aot

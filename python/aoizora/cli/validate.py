@@ -580,11 +580,13 @@ def placement_swing(
 
 
 def _print_placement_swing(c, sw: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
-        title=f"{sw['id']}: {sw['setup']}; measured swing {sw['measured_swing']:.1%} "
-        f"({sw['source']})"
+        title=escape(
+            f"{sw['id']}: {sw['setup']}; measured swing {sw['measured_swing']:.1%} ({sw['source']})"
+        )
     )
     for col in ("sharding", "whose", "placements", "Q2 fastest", "Q2 swing", "SimGrid swing"):
         table.add_column(col, overflow="fold")
