@@ -17,4 +17,5 @@ from aoizora.calibrate.calibration_file import (  # noqa: F401 - the public inte
     calibrated_topology,
     constant_sources,
     load_calibration,
+    path_for_slice,
 )

@@ -26,6 +26,16 @@ class Calibration:
     document: dict[str, Any] = field(default_factory=dict)
 
 
+def path_for_slice(cal: Calibration | None, topology: str) -> str | None:
+    """``cal``'s file when it was measured on the device kind of ``topology``, else None: a
+    report that spans generations applies a calibration to its own kind's slices only."""
+    if cal is None:
+        return None
+    from aoizora import _core
+
+    return cal.path if _core.parse_slice_spec(topology).device_kind == cal.device_kind else None
+
+
 def _bad(path: str, field_: str, message: str) -> ValueError:
     return ValueError(f"calibration {path}: field {field_}: {message}")
 

@@ -162,14 +162,8 @@ def default_predict(cache_dir: str | None = None, calibration: Any = None) -> Pr
     """``predict`` (compile through the cache, jax.make_mesh placement as MaxDiffusion places
     its mesh) for one scenario under one compute source; with ``calibration`` (a loaded
     calibration file), its constants on the scenarios of its device kind."""
-    from aoizora import _core
+    from aoizora.calibrate import path_for_slice
     from aoizora.planner.predict import PredictRequest, predict
-
-    def calibration_for(topology: str) -> str | None:
-        if calibration is None:
-            return None
-        kind = _core.parse_slice_spec(topology).device_kind
-        return calibration.path if kind == calibration.device_kind else None
 
     def run(s: Scenario, compute: str) -> dict[str, Any]:
         return predict(
@@ -184,7 +178,7 @@ def default_predict(cache_dir: str | None = None, calibration: Any = None) -> Pr
                 attention=s.attention,
                 compute=compute,
                 cache_dir=cache_dir,
-                calibration=calibration_for(s.topology),
+                calibration=path_for_slice(calibration, s.topology),
             )
         )
 

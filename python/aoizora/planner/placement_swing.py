@@ -124,16 +124,10 @@ def default_swing(
 ) -> SwingFn:
     """Compile a scenario through the planning session (cache, workers) and swing it; with
     ``calibration`` (a loaded calibration file), its constants on slices of its device kind."""
-    from aoizora import _core
+    from aoizora.calibrate import path_for_slice
     from aoizora.models import Candidate
     from aoizora.planner.progress import Progress
-    from aoizora.planner.session import CandidateRecord, PlanningSession, PlanRequest
-
-    def calibration_for(topology: str) -> str | None:
-        if calibration is None:
-            return None
-        kind = _core.parse_slice_spec(topology).device_kind
-        return calibration.path if kind == calibration.device_kind else None
+    from aoizora.planner.session import PlanningSession, PlanRequest
 
     def run(s: SwingScenario) -> Swing:
         session = PlanningSession(
@@ -146,19 +140,13 @@ def default_swing(
                 attention=s.attention,
                 workers=1,
                 cache_dir=cache_dir,
-                calibration=calibration_for(s.topology),
+                calibration=path_for_slice(calibration, s.topology),
             ),
             Progress(enabled=False),
         )
-        cand = Candidate.parse(s.strategy, s.weights_sharded_over)
-        session.family.validate(session.scenario, session.num_devices, cand)
-        rec = CandidateRecord(cand)
-        session.lower_and_bound([rec])
-        if rec.failure:
-            raise RuntimeError(f"{cand.label()}: {rec.failure}")
-        session.compile_together([rec])
+        rec = session.compile_candidate(Candidate.parse(s.strategy, s.weights_sharded_over))
         if not rec.compile.ok:
-            raise RuntimeError(f"compile of {cand.label()} failed: {rec.compile.error}")
+            raise RuntimeError(f"compile of {rec.label} failed: {rec.compile.error}")
         compiled = session.compiled(rec)
         return swing_over_all_placements(
             session.core, session.topology, compiled, session.req.compute, on_batch

@@ -32,7 +32,7 @@ def predict(req: PredictRequest) -> dict[str, Any]:
     from aoizora.baselines import recipes as rc
     from aoizora.models import Candidate
     from aoizora.planner.progress import Progress
-    from aoizora.planner.session import CandidateRecord, PlanningSession, PlanRequest
+    from aoizora.planner.session import PlanningSession, PlanRequest
 
     if req.placement not in ("jax", "best", "ids"):
         raise ValueError(f"unknown --placement {req.placement!r}; use jax, best or ids")
@@ -54,12 +54,7 @@ def predict(req: PredictRequest) -> dict[str, Any]:
         Progress(enabled=False),
     )
     cand = Candidate.parse(req.strategy, req.weights_sharded_over)
-    session.family.validate(session.scenario, session.num_devices, cand)
-    rec = CandidateRecord(cand)
-    session.lower_and_bound([rec])
-    if rec.failure:
-        raise RuntimeError(f"{cand.label()}: {rec.failure}")
-    session.compile_together([rec])
+    rec = session.compile_candidate(cand)
     res = rec.compile
     out: dict[str, Any] = {
         "model": req.model,

@@ -371,6 +371,18 @@ class PlanningSession:
         if todo:
             self._compile(todo, workloads)
 
+    def compile_candidate(self, candidate) -> CandidateRecord:
+        """One candidate outside the search (``predict``, validate's V4): checked against the
+        family's rules, lowered, bounded and compiled (cache first). RuntimeError naming it when
+        it cannot be lowered; a failed compile is the record's ``compile`` result."""
+        self.family.validate(self.scenario, self.num_devices, candidate)
+        rec = CandidateRecord(candidate)
+        self.lower_and_bound([rec])
+        if rec.failure:
+            raise RuntimeError(f"{candidate.label()}: {rec.failure}")
+        self.compile_together([rec])
+        return rec
+
     def id_order(self) -> list[list[int]]:
         """Chip coordinates (plus the core on multi-core chips) of device ids 0..N-1."""
         from aoizora.baselines.recipes import id_order
