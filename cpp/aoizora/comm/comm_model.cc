@@ -120,7 +120,7 @@ int64_t CommModel::AddTransfer(LinkLoads& loads, int64_t source, int64_t target,
   std::vector<LinkRun>* recorded = k > 1 ? loads.recorded_runs() : nullptr;
   if (recorded != nullptr) {
     loads.RecordRuns(nullptr);
-    RecordTransferRoutes(*recorded, source, target, axes, shift, k, bytes);
+    RecordRoutes(*recorded, source, target, bytes, /*classes_in_order=*/false);
   }
   // Aggregated over the k! orders: the leg along axes[i] after exactly the axes of `done` starts
   // where those axes already have the target's coordinates, and carries kOrderShare of the bytes.
@@ -139,15 +139,36 @@ int64_t CommModel::AddTransfer(LinkLoads& loads, int64_t source, int64_t target,
   return hops;
 }
 
-void CommModel::RecordTransferRoutes(std::vector<LinkRun>& runs, int64_t source, int64_t target,
-                                     const int* axes, const int64_t* shift, int k,
-                                     double bytes) const {
+void CommModel::RecordRoutes(std::vector<LinkRun>& runs, int64_t source, int64_t target,
+                             double bytes, bool classes_in_order) const {
+  int axes[kNumGridAxes];
+  int64_t shift[kNumGridAxes];
+  int k = 0;
+  for (int axis = 0; axis < kNumGridAxes; ++axis) {
+    const int64_t from = Coord(source, axis);
+    const int64_t to = Coord(target, axis);
+    if (from == to) continue;
+    axes[k] = axis;
+    shift[k++] = (to - from) * topology_.GridStride(axis);
+  }
+  if (k == 0) return;
+  // The orders the loads were built from: every one, or (all-to-all) the classes in their fixed
+  // order with every order within a class; each carries an equal share.
+  auto allowed = [&](const int* order) {
+    for (int j = 0; classes_in_order && j + 1 < k; ++j) {
+      if (class_first_axis_[axes[order[j]]] > class_first_axis_[axes[order[j + 1]]]) return false;
+    }
+    return true;
+  };
   int order[kNumGridAxes];
   std::iota(order, order + k, 0);
-  int orders = 1;  // k!
-  for (int i = 2; i <= k; ++i) orders *= i;
-  const double share = bytes / orders;
+  int orders = 0;
   do {
+    orders += allowed(order) ? 1 : 0;
+  } while (std::next_permutation(order, order + k));
+  const double share = bytes / orders;
+  do {  // next_permutation has restored the sorted order
+    if (!allowed(order)) continue;
     // Legs of this order; a wrapped-ring tie doubles the routes (half the bytes each way).
     std::vector<std::vector<LinkRun>> routes(1);
     int64_t at = source;
@@ -645,6 +666,24 @@ int64_t CommModel::AddAllToAllGroup(CommScratch& scratch, double bytes) const {
   const std::vector<int64_t>& members = scratch.members_;
   const double n = static_cast<double>(members.size());
   const double chunk = bytes / (n * n);
+  // The loads count pairs per line without enumerating them; a recording (the simulator's flows)
+  // gets every pair's routes instead, chained, with the same bytes on every link.
+  std::vector<LinkRun>* recorded = scratch.loads_.recorded_runs();
+  if (recorded != nullptr) {
+    scratch.loads_.RecordRuns(nullptr);
+    for (int64_t s : members) {
+      for (int64_t t : members) {
+        if (s != t) RecordRoutes(*recorded, s, t, chunk, /*classes_in_order=*/true);
+      }
+    }
+  }
+  const int64_t hops = AddAllToAllLoads(scratch, chunk);
+  if (recorded != nullptr) scratch.loads_.RecordRuns(recorded);
+  return hops;
+}
+
+int64_t CommModel::AddAllToAllLoads(CommScratch& scratch, double chunk) const {
+  const std::vector<int64_t>& members = scratch.members_;
   int active[kNumGridAxes];
   int k = 0;
   int64_t product = 1;

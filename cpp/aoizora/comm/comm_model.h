@@ -122,12 +122,14 @@ class CommModel {
   // differ in (k! orders for k axes), so the flows do not depend on how the axes are numbered and
   // every usable first link carries a share (tpu-hardware.md 3 item 8). Returns the hop count.
   int64_t AddTransfer(LinkLoads& loads, int64_t source, int64_t target, double bytes) const;
-  // The same transfer as routes for the recorded runs (the simulator's flows): each dimension
-  // order one chain of legs (LinkRun::continues) with 1/k! of the bytes, a tie on a wrapped ring
-  // splitting a chain both ways. The per-link bytes equal AddTransfer's aggregated legs; only the
-  // chaining differs, so a flow pays its whole route's hops, as a routed ICI packet does.
-  void RecordTransferRoutes(std::vector<LinkRun>& runs, int64_t source, int64_t target,
-                            const int* axes, const int64_t* shift, int k, double bytes) const;
+  // A transfer as routes for the recorded runs (the simulator's flows): each dimension order
+  // that the loads use (all k!, or with `classes_in_order` the axis classes in their fixed order
+  // as all-to-all routes them) one chain of legs (LinkRun::continues) with an equal share of the
+  // bytes, a tie on a wrapped ring splitting a chain both ways. The per-link bytes equal the
+  // aggregated legs the loads add; only the chaining differs, so a flow pays its whole route's
+  // hops, as a routed ICI packet does.
+  void RecordRoutes(std::vector<LinkRun>& runs, int64_t source, int64_t target, double bytes,
+                    bool classes_in_order) const;
 
   // Ring-class (all-gather, reduce-scatter, all-reduce) flows of one group; returns its hops.
   double AddRingGroup(CommScratch& scratch, double bytes) const;
@@ -159,6 +161,8 @@ class CommModel {
   void SortBySnake(CommScratch& scratch, const SnakeSpec& spec) const;
 
   int64_t AddAllToAllGroup(CommScratch& scratch, double bytes) const;
+  // The loads of AddAllToAllGroup (`chunk` bytes per ordered pair); returns its hops.
+  int64_t AddAllToAllLoads(CommScratch& scratch, double chunk) const;
   // All-to-all legs along `axis` for the dimension orders in which exactly the axes of
   // `before_mask` precede it, with `bytes_per_pair` per ordered pair of members.
   void AddAllToAllLegs(CommScratch& scratch, int axis, unsigned before_mask,

@@ -1,6 +1,7 @@
 #include "aoizora/sim/engine.h"
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "aoizora/util/status.h"
@@ -107,7 +108,7 @@ class Child {
     sg4::Host*& host = hosts_[{kind, key}];
     if (host == nullptr) {
       static constexpr const char* kPrefix[] = {"device", "run-from-slot", "run-to-slot",
-                                                "chain-from-", "chain-to-"};
+                                                "chain-from-link", "chain-to-link-variant"};
       // Hosts compute nothing here (compute times come from Q2's compute clock); the speed is
       // irrelevant but must be positive.
       host = zone_->create_host(std::string(kPrefix[kind]) + std::to_string(key), 1e12)->seal();
@@ -163,8 +164,10 @@ class Child {
     return end;
   }
 
-  // Legs begin..end (inclusive) as one flow: its route is their links in order, keyed by that
-  // link sequence (two chains with the same links are the same route).
+  // Legs begin..end (inclusive) as one flow over their links in order. Hosts stay bounded by the
+  // link slots (a full zone holds a route per host pair): the source host is the first link's,
+  // the target host the last link's, with a variant number for routes that share both ends and
+  // differ in between (another order of the middle axes, or a tie's other way).
   void AddChain(const std::vector<LinkRun>& runs, size_t begin, size_t end,
                 std::vector<Endpoints>& out) {
     const uint64_t bytes = WholeBytes(runs[begin].bytes);
@@ -174,15 +177,27 @@ class Child {
       links.insert(links.end(), leg.begin(), leg.end());
     }
     if (bytes == 0 || links.empty()) return;
-    auto [it, added] = chains_.try_emplace(links, static_cast<int64_t>(chains_.size()));
-    sg4::Host* from = Host(kChainSource, it->second);
-    sg4::Host* to = Host(kChainTarget, it->second);
-    if (added) AddRoute(from, to, links);
+    std::vector<std::vector<int32_t>>& variants = chains_[{links.front(), links.back()}];
+    size_t v = 0;
+    while (v < variants.size() && variants[v] != links) ++v;
+    if (v == variants.size()) variants.push_back(links);
+    if (v >= static_cast<size_t>(kMaxChainVariants)) {  // the child reports it; never seen
+      throw std::runtime_error("more than " + std::to_string(kMaxChainVariants) +
+                               " routes share their first and last link");
+    }
+    sg4::Host* from = Host(kChainSource, links.front());
+    sg4::Host* to = Host(kChainTarget, static_cast<int64_t>(links.back()) * kMaxChainVariants +
+                                           static_cast<int64_t>(v));
+    AddRoute(from, to, links);
     out.push_back({from, to, bytes});
   }
 
+  // Routes sharing their first and last link: at most the orders of the middle axes (2 of the
+  // 4 grid axes) times both ways of a tie on each.
+  static constexpr int64_t kMaxChainVariants = 64;
+
   const Platform& platform_;
-  std::map<std::vector<int32_t>, int64_t> chains_;
+  std::map<std::pair<int32_t, int32_t>, std::vector<std::vector<int32_t>>> chains_;
   sg4::NetZone* zone_ = nullptr;
   std::vector<sg4::Link*> links_;
   std::map<std::pair<int, int64_t>, sg4::Host*> hosts_;

@@ -389,7 +389,8 @@ def points() -> list[Point]:
             0.166,
             "fraction",
             "whole step",
-            note="both evaluators over every placement of compiled steps: placement swing table",
+            note="both evaluators over every placement of compiled steps: the V4 table of the "
+            "whole-step section (not with --no-end-to-end)",
         ),
         Point(
             "V6",
@@ -574,7 +575,9 @@ def placement_swing(
         swing = ps.default_swing(
             cache_dir,
             calibration,
-            on_batch=lambda done, total: tick(f"{done}/{total} placements", advance=0),
+            on_batch=lambda key, done, total: tick(
+                f"{key}: {done}/{total} placements replayed", advance=0
+            ),
         )
         return ps.evaluate(swing, on_scenario=tick)
 
@@ -592,7 +595,7 @@ def _print_placement_swing(c, sw: dict[str, Any]) -> None:
         table.add_column(col, overflow="fold")
     for r in sw["rows"]:
         if r["error"]:
-            table.add_row(r["scenario"], r["who"], "-", "-", "-", r["error"])
+            table.add_row(r["scenario"], r["who"], escape(r["error"]), "-", "-", "-")
             continue
         sim = r["simulated_swing"]
         table.add_row(
@@ -601,7 +604,7 @@ def _print_placement_swing(c, sw: dict[str, Any]) -> None:
             f"{r['placements']} orbits of {r['device_orders']}",
             f"{r['q2_fastest_seconds'] * 1e3:.1f} ms",
             f"{r['q2_swing']:.1%}",
-            "-" if sim is None else f"{sim:.1%}",
+            escape(r["simulated_error"]) if sim is None else f"{sim:.1%}",
         )
     c.print(table)
     c.print(sw["label"], markup=False, highlight=False)

@@ -61,8 +61,9 @@ class Swing:
     total: int  # device orders they stand for
     q2_fastest_s: float
     q2_slowest_s: float
-    sim_fastest_s: float | None  # None when the core was built without SimGrid
+    sim_fastest_s: float | None  # None when SimGrid is missing or failed (sim_error says why)
     sim_slowest_s: float | None
+    sim_error: str = ""
 
     @property
     def q2_swing(self) -> float:
@@ -91,17 +92,22 @@ def swing_over_all_placements(
     placements = [[list(coords_of[d]) for d in order] for order in ids]
     q2: list[float] = []
     sim: list[float] = []
-    if core.simgrid_available():
-        simulator = core.Simulator(topology)
-        for start in range(0, len(placements), SIM_BATCH):
-            steps = simulator.simulate_steps(
-                compiled, placements[start : start + SIM_BATCH], compute=compute
-            )
-            q2.extend(s.model_seconds for s in steps)
-            sim.extend(s.seconds for s in steps)
-            if on_batch:
-                on_batch(len(q2), len(placements))
-    else:
+    sim_error = "" if core.simgrid_available() else "the core was built without SimGrid"
+    if not sim_error:
+        try:
+            simulator = core.Simulator(topology)
+            for start in range(0, len(placements), SIM_BATCH):
+                steps = simulator.simulate_steps(
+                    compiled, placements[start : start + SIM_BATCH], compute=compute
+                )
+                q2.extend(s.model_seconds for s in steps)
+                sim.extend(s.seconds for s in steps)
+                if on_batch:
+                    on_batch(len(q2), len(placements))
+        except (RuntimeError, ValueError, OSError) as e:
+            # The second opinion failed: Q2's column stands on its own.
+            sim_error, q2, sim = f"SimGrid: {e}", [], []
+    if not q2:
         q2 = [compiled.score(p, compute=compute).seconds for p in placements]
     return Swing(
         placements=len(placements),
@@ -110,6 +116,7 @@ def swing_over_all_placements(
         q2_slowest_s=max(q2),
         sim_fastest_s=min(sim) if sim else None,
         sim_slowest_s=max(sim) if sim else None,
+        sim_error=sim_error,
     )
 
 
@@ -120,9 +127,10 @@ def default_swing(
     cache_dir: str | None = None,
     calibration: Any = None,
     compiler: str = "tpu",
-    on_batch: Callable[[int, int], None] | None = None,
+    on_batch: Callable[[str, int, int], None] | None = None,
 ) -> SwingFn:
-    """Compile a scenario through the planning session (cache, workers) and swing it; with
+    """Compile a scenario through the planning session (compile cache, one worker) and swing it;
+    ``on_batch(scenario key, placements done, total)`` reports the replay's progress; with
     ``calibration`` (a loaded calibration file), its constants on slices of its device kind."""
     from aoizora.calibrate import path_for_slice
     from aoizora.models import Candidate
@@ -145,11 +153,17 @@ def default_swing(
             Progress(enabled=False),
         )
         rec = session.compile_candidate(Candidate.parse(s.strategy, s.weights_sharded_over))
+        if rec.compile.fits is False:  # the planner would not run it either
+            raise RuntimeError(f"{rec.label} does not fit the chip's HBM on {s.topology}")
         if not rec.compile.ok:
             raise RuntimeError(f"compile of {rec.label} failed: {rec.compile.error}")
         compiled = session.compiled(rec)
         return swing_over_all_placements(
-            session.core, session.topology, compiled, session.req.compute, on_batch
+            session.core,
+            session.topology,
+            compiled,
+            session.req.compute,
+            None if on_batch is None else lambda done, total: on_batch(s.key, done, total),
         )
 
     return run
@@ -183,6 +197,7 @@ def evaluate(
                 "simulated_fastest_seconds": sw.sim_fastest_s,
                 "simulated_slowest_seconds": sw.sim_slowest_s,
                 "simulated_swing": sw.sim_swing,
+                "simulated_error": sw.sim_error,
             }
         )
         rows.append(row)
