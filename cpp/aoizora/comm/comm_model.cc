@@ -100,20 +100,26 @@ void CommModel::AddLeg(LinkLoads& loads, int64_t device, int axis, int64_t from,
   }
 }
 
-int64_t CommModel::AddTransfer(LinkLoads& loads, int64_t source, int64_t target,
-                               double bytes) const {
-  int axes[kNumGridAxes];
-  int64_t shift[kNumGridAxes];  // device-id change when the route crosses that axis
+int CommModel::DifferingAxes(int64_t source, int64_t target, int* axes, int64_t* shift) const {
   int k = 0;
-  int64_t hops = 0;
   for (int axis = 0; axis < kNumGridAxes; ++axis) {
     const int64_t from = Coord(source, axis);
     const int64_t to = Coord(target, axis);
     if (from == to) continue;
     axes[k] = axis;
-    shift[k] = (to - from) * topology_.GridStride(axis);
-    hops += std::abs(Steps(axis, from, to));
-    ++k;
+    shift[k++] = (to - from) * topology_.GridStride(axis);
+  }
+  return k;
+}
+
+int64_t CommModel::AddTransfer(LinkLoads& loads, int64_t source, int64_t target,
+                               double bytes) const {
+  int axes[kNumGridAxes];
+  int64_t shift[kNumGridAxes];
+  const int k = DifferingAxes(source, target, axes, shift);
+  int64_t hops = 0;
+  for (int i = 0; i < k; ++i) {
+    hops += std::abs(Steps(axes[i], Coord(source, axes[i]), Coord(target, axes[i])));
   }
   // The loads come from the aggregated legs below; a recording gets the routes (one flow per
   // dimension order) instead, since aggregated legs are not paths.
@@ -143,14 +149,7 @@ void CommModel::RecordRoutes(std::vector<LinkRun>& runs, int64_t source, int64_t
                              double bytes, bool classes_in_order) const {
   int axes[kNumGridAxes];
   int64_t shift[kNumGridAxes];
-  int k = 0;
-  for (int axis = 0; axis < kNumGridAxes; ++axis) {
-    const int64_t from = Coord(source, axis);
-    const int64_t to = Coord(target, axis);
-    if (from == to) continue;
-    axes[k] = axis;
-    shift[k++] = (to - from) * topology_.GridStride(axis);
-  }
+  const int k = DifferingAxes(source, target, axes, shift);
   if (k == 0) return;
   // The orders the loads were built from: every one, or (all-to-all) the classes in their fixed
   // order with every order within a class; each carries an equal share.

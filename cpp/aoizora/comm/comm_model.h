@@ -114,6 +114,9 @@ class CommModel {
   // HopCount (topology/links.h) by the tables.
   int64_t Distance(int64_t a, int64_t b) const;
 
+  // The grid axes on which `source` and `target` differ (k of them, in axis order) and the
+  // device-id change a route makes when it crosses each; returns k.
+  int DifferingAxes(int64_t source, int64_t target, int* axes, int64_t* shift) const;
   // `bytes` along `axis` from `device` (coordinate `from` there) to coordinate `to`, the short way
   // round; a tie on a wrapped ring splits the bytes both ways.
   void AddLeg(LinkLoads& loads, int64_t device, int axis, int64_t from, int64_t to,
