@@ -93,7 +93,7 @@ def _join(*notes: str) -> str:
 def _score_record(p, rec, row: dict[str, Any], placement: str, coords) -> dict[str, Any]:
     """Score a compiled record at ``coords`` (None: ``placement``'s order of the candidate)."""
     if rec.compile is None or rec.compile.hlo_text == "" or not rec.compile.ok:
-        row["fits"] = not rec.failure.startswith("does not fit")
+        row["fits"] = not rec.does_not_fit
         row["note"] = _join(row["note"], rec.failure or "not compiled")
         return row
     row["fits"] = True

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aoizora.planner.session import memory_note
+
 _GB = 1e9
 
 
@@ -130,12 +132,12 @@ def explain(outcome: Any) -> list[str]:
         unfit = [
             r
             for r in outcome.records
-            if r.failure.startswith("does not fit") or (r.q1 and not r.q1.get("fits_memory", True))
+            if r.does_not_fit or (r.q1 and not r.q1.get("fits_memory", True))
         ]
         faster_unfit = [r for r in unfit if r.q1 and r.q1.get("estimate_seconds", 1e30) < ours_s]
         if faster_unfit:
             ex = min(faster_unfit, key=lambda r: r.q1["estimate_seconds"])
-            reason = ex.failure.removeprefix("does not fit: ") or ex.q1.get("memory_reason", "")
+            reason = memory_note(ex.compile) if ex.does_not_fit else ex.q1.get("memory_reason", "")
             out.append(
                 f"{len(faster_unfit)} candidate(s) whose estimate beats the plan do not fit in "
                 f"memory, e.g. {ex.label} (estimate {_ms(ex.q1['estimate_seconds'])}; {reason})."

@@ -85,6 +85,12 @@ class CandidateRecord:
         return self.candidate.label()
 
     @property
+    def does_not_fit(self) -> bool:
+        """Its compile says it does not fit: libtpu's out-of-memory refusal, or the peak after
+        compile above the chip's HBM (the failure text says which)."""
+        return self.compile is not None and self.compile.fits is False
+
+    @property
     def best_seconds(self) -> float | None:
         if not self.ranking or not self.ranking["placements"]:
             return None
@@ -263,7 +269,7 @@ class PlanningSession:
     def _evaluate(self, rec: CandidateRecord, res: Any, job: Any = None):
         rec.compile, rec.compiled = res, None  # a new result: parse it afresh
         if res.fits is False:  # libtpu's out-of-memory refusal, or the peak after compile
-            rec.status, rec.failure = "failed", "does not fit: " + _memory_note(res)
+            rec.status, rec.failure = "failed", "does not fit: " + memory_note(res)
             return self.core.CompileOutcome(False, 0.0, rec.failure)
         if not res.ok:
             rec.status, rec.failure = "failed", f"{res.status}: {res.error}".strip(": ")
@@ -419,7 +425,8 @@ class PlanningSession:
         return None
 
 
-def _memory_note(res: Any) -> str:
+def memory_note(res: Any) -> str:
+    """Why a compile result does not fit, in words (HBM peak, or libtpu's refusal)."""
     if res.memory is not None:
         return (
             f"{res.memory.peak_bytes / 1e9:.2f} GB per chip > {res.memory.hbm_bytes / 1e9:.0f} GB "
