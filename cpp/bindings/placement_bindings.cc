@@ -58,8 +58,10 @@ nb::dict PlacementSpaceDict(const TopologyArg& topology, const std::vector<int64
 }
 
 // Every placement of a slice of at most 8 devices, one per orbit of the slice's reflections and
-// wrap translations (and of equal-axis swaps with `axis_swaps`): Q2 is invariant under all of
-// them, SimGrid's dimension-order routes only under the first two, hence the default.
+// wrap translations (and of equal-axis swaps with `axis_swaps`). Q2 is invariant under all of
+// them (gtest comm_symmetry_test). The SimGrid replay uses the same flows, split over every
+// dimension order, but its invariance is only checked as min and max over all orders of a 2x2
+// (tests/test_placement_swing.py), hence the cautious default without swaps.
 nb::dict PlacementOrbitsDict(const TopologyArg& topology, bool axis_swaps) {
   const Topology topo = TopologyOf(topology);
   const placement::PhysicalGrid grid = placement::GridOfTopology(topo);

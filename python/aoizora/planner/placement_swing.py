@@ -153,7 +153,7 @@ def default_swing(
             Progress(enabled=False),
         )
         rec = session.compile_candidate(Candidate.parse(s.strategy, s.weights_sharded_over))
-        if rec.compile.fits is False:  # the planner would not run it either
+        if rec.does_not_fit:  # the planner would not run it either
             raise RuntimeError(f"{rec.label} does not fit the chip's HBM on {s.topology}")
         if not rec.compile.ok:
             raise RuntimeError(f"compile of {rec.label} failed: {rec.compile.error}")
